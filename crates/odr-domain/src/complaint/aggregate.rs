@@ -1,0 +1,500 @@
+//! A stored complaint: the statig machine over its facts, restored from the
+//! store, handed one event, and giving back the new complaint plus what to
+//! write. Nothing here touches the outside world.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use statig::blocking::{IntoStateMachineExt, StateMachine};
+
+use crate::actor::{Actor, Role};
+use crate::locale::Locale;
+use crate::money::Currency;
+use crate::taxonomy::{Code, EscalationReason, RejectionReason, Remedy};
+use crate::validation::{self, limits, Violation, Violations};
+
+use super::command::{Command, Filing, OfferTerms, RulingTerms};
+use super::effects::{EventRecord, Notification, NotificationTemplate, Recipient};
+use super::facts::{ComplaintFacts, Deadlines, InFavourOf, Item, MediatorRef};
+use super::machine::{Applied, Ctx, State};
+use super::policy::{Calendar, Policy};
+use super::refusal::Refusal;
+use super::vocabulary::{Action, ComplaintState, DeadlineKind, EventKind, Outcome};
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Complaint {
+    machine: StateMachine<ComplaintFacts>,
+    /// `seq` of the newest row in the event log; the log has no gaps.
+    last_seq: i64,
+    updated_at: DateTime<Utc>,
+}
+
+/// Equal when state and facts are: whether statig has run its (empty) entry
+/// actions yet is no part of a complaint.
+impl PartialEq for Complaint {
+    fn eq(&self, other: &Self) -> bool {
+        self.machine.state() == other.machine.state()
+            && self.facts() == other.facts()
+            && self.last_seq == other.last_seq
+            && self.updated_at == other.updated_at
+    }
+}
+
+impl std::fmt::Debug for Complaint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Complaint")
+            .field("state", &self.state())
+            .field("outcome", &self.outcome())
+            .field("facts", self.facts())
+            .field("last_seq", &self.last_seq)
+            .finish()
+    }
+}
+
+/// What the store chooses for a complaint about to be filed.
+#[derive(Debug, Clone)]
+pub struct NewComplaint {
+    pub id: String,
+    pub reference: String,
+    /// The retailer's default, used when the claim names no amount.
+    pub retailer_currency: Currency,
+    /// The customer's own locale, used when the filing names none.
+    pub customer_locale: Locale,
+}
+
+/// An accepted event: the complaint as it now is, the log row and the
+/// notifications, to be written in one transaction.
+#[derive(Debug, Clone)]
+pub struct Transition {
+    pub complaint: Complaint,
+    pub record: EventRecord,
+    pub notifications: Vec<Notification>,
+}
+
+impl Complaint {
+    /// The `file` event: a customer creates the complaint in state `filed`.
+    pub fn file(
+        filing: &Filing,
+        actor: &Actor,
+        new: NewComplaint,
+        now: DateTime<Utc>,
+        policy: &Policy,
+        calendar: &Calendar,
+    ) -> Result<Transition, Refusal> {
+        let customer_id = match (&actor.role, &actor.id) {
+            (Role::Customer, Some(id)) => id.clone(),
+            _ => {
+                return Err(Refusal::Forbidden(
+                    "Only a customer can file a complaint.".into(),
+                ))
+            }
+        };
+        let (claimed_amount, items) = validate_filing(filing)?;
+        let currency = claimed_amount.map_or(new.retailer_currency, |m| m.currency);
+        let facts = ComplaintFacts {
+            id: new.id,
+            reference: new.reference,
+            retailer_id: filing.retailer_id.clone(),
+            customer_id,
+            mediator: None,
+            order_reference: filing.order_reference.trim().to_owned(),
+            category: filing.category,
+            desired_remedy: filing.desired_remedy,
+            claimed_amount,
+            currency,
+            description: filing.description.clone(),
+            locale: filing.locale.unwrap_or(new.customer_locale),
+            items,
+            offers: Vec::new(),
+            deadlines: Deadlines {
+                acknowledge_by: Some(calendar.add(now, policy.acknowledge)),
+                offer_by: Some(calendar.add(now, policy.offer)),
+                ..Deadlines::default()
+            },
+            escalation: None,
+            ruling: None,
+            created_at: now,
+        };
+        let record = EventRecord {
+            seq: 1,
+            kind: EventKind::File,
+            actor_id: actor.id.clone(),
+            actor_role: actor.role,
+            from_state: None,
+            to_state: ComplaintState::Filed,
+            payload: serde_json::json!({
+                "retailer_id": facts.retailer_id,
+                "order_reference": facts.order_reference,
+                "category": facts.category,
+                "desired_remedy": facts.desired_remedy,
+                "claimed_amount": facts.claimed_amount,
+                "description": facts.description,
+                "locale": facts.locale,
+                "items": facts.items,
+                "acknowledge_by": facts.deadlines.acknowledge_by,
+                "offer_by": facts.deadlines.offer_by,
+            }),
+            at: now,
+        };
+        let notifications = vec![
+            Notification {
+                template: NotificationTemplate::ComplaintFiled,
+                to: Recipient::Retailer,
+            },
+            Notification {
+                template: NotificationTemplate::ComplaintReceipt,
+                to: Recipient::Customer,
+            },
+        ];
+        Ok(Transition {
+            complaint: Complaint {
+                machine: facts.state_machine(),
+                last_seq: 1,
+                updated_at: now,
+            },
+            record,
+            notifications,
+        })
+    }
+
+    /// Hands one event to the machine. A refusal writes nothing; an
+    /// accepted event yields exactly one log record.
+    pub fn apply(
+        &self,
+        command: &Command,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        policy: &Policy,
+        calendar: &Calendar,
+        fresh_id: &str,
+    ) -> Result<Transition, Refusal> {
+        self.try_apply(command, actor, now, policy, calendar, fresh_id)
+            .map_err(|refusal| match refusal {
+                Refusal::InvalidTransition {
+                    attempted, state, ..
+                } => Refusal::InvalidTransition {
+                    attempted,
+                    state,
+                    allowed_actions: self.allowed_actions(actor, now, policy, calendar),
+                },
+                Refusal::OfferLimitReached {
+                    max_offers, state, ..
+                } => Refusal::OfferLimitReached {
+                    max_offers,
+                    state,
+                    allowed_actions: self.allowed_actions(actor, now, policy, calendar),
+                },
+                other => other,
+            })
+    }
+
+    fn try_apply(
+        &self,
+        command: &Command,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        policy: &Policy,
+        calendar: &Calendar,
+        fresh_id: &str,
+    ) -> Result<Transition, Refusal> {
+        if !command.may_be_sent_by(actor.role) {
+            return Err(Refusal::Forbidden(format!(
+                "A {} cannot {}.",
+                actor.role.code().replace('_', " "),
+                command.name().replace('_', " ")
+            )));
+        }
+        let from = self.state();
+        let mut machine = self.machine.clone();
+        let mut context = Ctx {
+            actor,
+            now,
+            policy,
+            calendar,
+            fresh_id,
+            verdict: None,
+        };
+        machine.handle_with_context(command, &mut context);
+        let Applied {
+            kind,
+            payload,
+            notifications,
+        } = match context.verdict {
+            Some(Ok(applied)) => applied,
+            Some(Err(refusal)) => return Err(refusal),
+            None => {
+                return Err(Refusal::InvalidTransition {
+                    attempted: command.name().to_owned(),
+                    state: from,
+                    allowed_actions: Vec::new(),
+                })
+            }
+        };
+        let complaint = Complaint {
+            machine,
+            last_seq: self.last_seq + 1,
+            updated_at: now,
+        };
+        let record = EventRecord {
+            seq: complaint.last_seq,
+            kind,
+            actor_id: actor.id.clone(),
+            actor_role: actor.role,
+            from_state: Some(from),
+            to_state: complaint.state(),
+            payload,
+            at: now,
+        };
+        Ok(Transition {
+            complaint,
+            record,
+            notifications,
+        })
+    }
+
+    /// The actions this caller could take now, found by offering the
+    /// machine each of them with the least payload that could succeed.
+    pub fn allowed_actions(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        policy: &Policy,
+        calendar: &Calendar,
+    ) -> Vec<Action> {
+        Action::ALL
+            .iter()
+            .copied()
+            .filter(|action| {
+                probes(*action, actor).iter().any(|probe| {
+                    self.try_apply(probe, actor, now, policy, calendar, "probe")
+                        .is_ok()
+                })
+            })
+            .collect()
+    }
+
+    pub fn facts(&self) -> &ComplaintFacts {
+        self.machine.inner()
+    }
+
+    pub fn last_seq(&self) -> i64 {
+        self.last_seq
+    }
+
+    pub fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+
+    pub fn state(&self) -> ComplaintState {
+        match self.machine.state() {
+            State::Filed {} => ComplaintState::Filed,
+            State::Acknowledged {} => ComplaintState::Acknowledged,
+            State::Proposed {} => ComplaintState::Proposed,
+            State::Accepted {} => ComplaintState::Accepted,
+            State::Escalated {} => ComplaintState::Escalated,
+            State::Closed { .. } => ComplaintState::Closed,
+        }
+    }
+
+    pub fn outcome(&self) -> Option<Outcome> {
+        match self.machine.state() {
+            State::Closed { outcome } => Some(*outcome),
+            _ => None,
+        }
+    }
+
+    /// The deadlines that run in the current state, soonest first.
+    pub fn running_deadlines(&self) -> Vec<(DeadlineKind, DateTime<Utc>)> {
+        let f = self.facts();
+        let d = &f.deadlines;
+        let mut running: Vec<(DeadlineKind, Option<DateTime<Utc>>)> = match self.state() {
+            ComplaintState::Filed => vec![
+                (DeadlineKind::AcknowledgeBy, d.acknowledge_by),
+                (DeadlineKind::OfferBy, d.offer_by),
+            ],
+            ComplaintState::Acknowledged => vec![(DeadlineKind::OfferBy, d.offer_by)],
+            ComplaintState::Proposed => vec![(
+                DeadlineKind::ExpiresAt,
+                f.current_offer().map(|o| o.expires_at),
+            )],
+            ComplaintState::Accepted => vec![(DeadlineKind::FulfilBy, d.fulfil_by)],
+            ComplaintState::Escalated => vec![(DeadlineKind::DecideBy, d.decide_by)],
+            ComplaintState::Closed => vec![],
+        };
+        running.sort_by_key(|(_, at)| *at);
+        running
+            .into_iter()
+            .filter_map(|(k, at)| at.map(|at| (k, at)))
+            .collect()
+    }
+
+    /// When the engine must next act on its own (`deadline_passed`).
+    pub fn next_deadline_at(&self) -> Option<DateTime<Utc>> {
+        let d = &self.facts().deadlines;
+        match self.state() {
+            ComplaintState::Filed => d.acknowledge_by,
+            ComplaintState::Escalated => d.decision_reminder_at.or(d.decide_by),
+            _ => self.running_deadlines().first().map(|(_, at)| *at),
+        }
+    }
+
+    /// Who must act next, as lifecycle.md's states table says.
+    pub fn who_must_act(&self) -> Option<Role> {
+        match self.state() {
+            ComplaintState::Filed | ComplaintState::Acknowledged | ComplaintState::Accepted => {
+                Some(Role::RetailerStaff)
+            }
+            ComplaintState::Proposed => Some(Role::Customer),
+            ComplaintState::Escalated => Some(Role::Mediator),
+            ComplaintState::Closed => None,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn from_json(stored: &str) -> Result<Complaint, serde_json::Error> {
+        serde_json::from_str(stored)
+    }
+}
+
+impl Command {
+    /// The actor column of lifecycle.md: which roles may ever send this.
+    pub fn may_be_sent_by(&self, role: Role) -> bool {
+        use Role::*;
+        let senders: &[Role] = match self {
+            Command::Acknowledge { .. } | Command::Propose(_) | Command::Fulfil { .. } => {
+                &[RetailerStaff]
+            }
+            Command::Accept { .. } | Command::Reject { .. } | Command::Withdraw { .. } => {
+                &[Customer]
+            }
+            Command::Escalate { .. } => &[Customer, RetailerStaff],
+            Command::AssignMediator { .. } => &[Admin, Mediator],
+            Command::Decide(_) => &[Mediator],
+            Command::DeadlinePassed => &[System],
+            Command::Message { .. } => &[Customer, RetailerStaff, Mediator],
+        };
+        senders.contains(&role)
+    }
+}
+
+/// The least payloads that could make each action succeed.
+fn probes(action: Action, actor: &Actor) -> Vec<Command> {
+    match action {
+        Action::Acknowledge => vec![Command::Acknowledge { message: None }],
+        Action::Propose => vec![Command::Propose(OfferTerms {
+            remedy: Remedy::Explanation,
+            amount: None,
+            message: None,
+            expires_at: None,
+        })],
+        Action::Accept => vec![Command::Accept { offer_id: None }],
+        Action::Reject => vec![Command::Reject {
+            reason: RejectionReason::Other,
+            counter_remedy: None,
+            message: None,
+        }],
+        Action::Escalate => EscalationReason::ALL
+            .iter()
+            .map(|reason| Command::Escalate {
+                reason: *reason,
+                message: None,
+            })
+            .collect(),
+        Action::Fulfil => vec![Command::Fulfil { message: None }],
+        Action::AssignMediator => vec![Command::AssignMediator {
+            mediator: MediatorRef {
+                id: actor.id.clone().unwrap_or_default(),
+                display_name: String::new(),
+            },
+        }],
+        Action::Decide => vec![Command::Decide(RulingTerms {
+            in_favour_of: InFavourOf::Retailer,
+            remedy: None,
+            amount: None,
+            reasoning: "probe".into(),
+        })],
+        Action::Withdraw => vec![Command::Withdraw { reason: None }],
+    }
+}
+
+fn validate_filing(
+    filing: &Filing,
+) -> Result<(Option<crate::money::Money>, Vec<Item>), Refusal> {
+    let mut v = Violations::default();
+    v.check(validation::text(
+        "order_reference",
+        &filing.order_reference,
+        limits::ORDER_REFERENCE,
+        true,
+    ));
+    v.check(validation::text(
+        "description",
+        &filing.description,
+        limits::LONG_TEXT,
+        true,
+    ));
+    let claimed = match (filing.desired_remedy.needs_amount(), &filing.claimed_amount) {
+        (true, None) => {
+            v.push(Violation::new(
+                "claimed_amount",
+                "required",
+                format!(
+                    "The remedy `{}` needs the amount you claim.",
+                    filing.desired_remedy.code()
+                ),
+            ));
+            None
+        }
+        (false, Some(_)) => {
+            v.push(Violation::new(
+                "claimed_amount",
+                "not_allowed",
+                format!(
+                    "The remedy `{}` has no amount; leave claimed_amount out.",
+                    filing.desired_remedy.code()
+                ),
+            ));
+            None
+        }
+        (_, Some(input)) => v.check(input.validate("claimed_amount")),
+        (false, None) => None,
+    };
+    if filing.items.len() > limits::ITEMS {
+        v.push(Violation::new(
+            "items",
+            "too_many",
+            format!("At most {} items.", limits::ITEMS),
+        ));
+    }
+    let mut items = Vec::new();
+    for (i, item) in filing.items.iter().enumerate() {
+        v.check(validation::text(
+            &format!("items[{i}].sku"),
+            &item.sku,
+            limits::SKU,
+            true,
+        ));
+        v.check(validation::text(
+            &format!("items[{i}].name"),
+            &item.name,
+            limits::NAME,
+            true,
+        ));
+        match u32::try_from(item.quantity) {
+            Ok(q @ 1..=100_000) => items.push(Item {
+                sku: item.sku.clone(),
+                name: item.name.clone(),
+                quantity: q,
+            }),
+            _ => v.push(Violation::new(
+                format!("items[{i}].quantity"),
+                "out_of_range",
+                "The quantity must be between 1 and 100000.",
+            )),
+        }
+    }
+    v.into_result().map_err(Refusal::Invalid)?;
+    Ok((claimed, items))
+}

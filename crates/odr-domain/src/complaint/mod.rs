@@ -1,0 +1,26 @@
+//! One complaint is one state machine (lifecycle.md). The machine lives in
+//! `machine.rs`; everything else here is the plain data it works on and
+//! hands back.
+
+mod aggregate;
+mod command;
+mod effects;
+mod facts;
+pub(crate) mod machine;
+mod policy;
+mod refusal;
+mod vocabulary;
+
+pub use aggregate::{Complaint, NewComplaint, Transition};
+pub use command::{Command, Filing, ItemInput, OfferTerms, RulingTerms};
+pub use effects::{EventRecord, Notification, NotificationTemplate, Recipient};
+pub use facts::{
+    ComplaintFacts, Deadlines, Escalation, InFavourOf, Item, MediatorRef, Offer, OfferStatus,
+    Rejection, Ruling,
+};
+pub use policy::{Calendar, Policy};
+pub use refusal::Refusal;
+pub use vocabulary::{Action, ComplaintState, DeadlineKind, EventKind, Outcome};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,16 @@
+//! The HTTP edge of the ODR engine (actix-web): request decoding, auth
+//! primitives, request ids, and the one place errors become RFC 9457
+//! problem documents.
+//!
+//! It translates between HTTP and the domain and store; it owns no business
+//! rules (those live in `odr-domain`) and no SQL (that lives in `odr-store`).
+
+pub mod auth;
+pub mod body;
+pub mod framework_errors;
+pub mod problem;
+pub mod request_id;
+
+pub use body::{BodyLimit, JsonBody, QueryParams};
+pub use problem::{ApiError, FieldError};
+pub use request_id::RequestId;

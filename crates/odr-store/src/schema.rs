@@ -1,0 +1,140 @@
+//! The tables as diesel sees them; kept by hand in step with `migrations/`
+//! (the parity test checks that both backends agree with each other).
+//! Only portable SQL types: `Text` (ids, JSON), `BigInt`, `Bool`, naive-UTC
+//! `Timestamp`.
+
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    retailers (id) {
+        id -> Text,
+        name -> Text,
+        support_email -> Text,
+        locale -> Text,
+        currency -> Text,
+        time_zone -> Text,
+        business_days -> Bool,
+        /// JSON array.
+        holidays -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        password_hash -> Nullable<Text>,
+        display_name -> Text,
+        /// customer | retailer_staff | mediator | admin
+        role -> Text,
+        retailer_id -> Nullable<Text>,
+        locale -> Text,
+        time_zone -> Text,
+        /// Bumped to invalidate every session token issued before.
+        session_epoch -> BigInt,
+        disabled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    complaints (id) {
+        id -> Text,
+        reference -> Text,
+        retailer_id -> Text,
+        customer_id -> Text,
+        mediator_id -> Nullable<Text>,
+        state -> Text,
+        outcome -> Nullable<Text>,
+        category -> Text,
+        order_reference -> Text,
+        next_deadline_at -> Nullable<Timestamp>,
+        /// The serialized domain aggregate (JSON).
+        machine -> Text,
+        /// Optimistic-concurrency counter, bumped by every transition.
+        version -> BigInt,
+        last_seq -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    complaint_events (complaint_id, seq) {
+        complaint_id -> Text,
+        seq -> BigInt,
+        #[sql_name = "type"]
+        event_type -> Text,
+        actor_id -> Nullable<Text>,
+        actor_role -> Text,
+        from_state -> Nullable<Text>,
+        to_state -> Text,
+        payload -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> Text,
+        complaint_id -> Text,
+        seq -> BigInt,
+        author_id -> Text,
+        author_role -> Text,
+        body -> Nullable<Text>,
+        /// JSON array of phrase codes.
+        phrase_codes -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        complaint_id -> Nullable<Text>,
+        event_seq -> Nullable<BigInt>,
+        template -> Text,
+        recipient_role -> Text,
+        recipient_user_id -> Nullable<Text>,
+        to_address -> Text,
+        locale -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> BigInt,
+        last_error -> Nullable<Text>,
+        available_at -> Timestamp,
+        /// Lease of the worker that claimed the row, with its `claim_token`.
+        locked_until -> Nullable<Timestamp>,
+        claim_token -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(users -> retailers (retailer_id));
+diesel::joinable!(complaints -> retailers (retailer_id));
+// complaints has two keys into users (customer_id, mediator_id); joinable!
+// allows one per pair, so neither is declared: join with an explicit `on`.
+diesel::joinable!(complaint_events -> complaints (complaint_id));
+diesel::joinable!(messages -> complaints (complaint_id));
+diesel::joinable!(messages -> users (author_id));
+diesel::joinable!(outbox -> complaints (complaint_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    settings,
+    retailers,
+    users,
+    complaints,
+    complaint_events,
+    messages,
+    outbox,
+);
