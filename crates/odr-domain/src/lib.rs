@@ -13,3 +13,4 @@ pub mod money;
 pub mod validation;
 
 pub use actor::{Actor, Role};
+pub mod reference;

@@ -32,7 +32,7 @@ impl BodyLimit {
     fn of(req: &HttpRequest) -> usize {
         req.app_data::<BodyLimit>()
             .copied()
-            .or_else(|| req.app_data::<web::Data<BodyLimit>>().map(|d| **d))
+            .or_else(|| req.app_data::<web::Data<BodyLimit>>().map(|d| *d.get_ref()))
             .unwrap_or_default()
             .0
     }
@@ -171,8 +171,7 @@ pub fn json_error(path: &str, err: &serde_json::Error) -> ApiError {
         .map_or(message.as_str(), |at| &message[..at]);
     match classify(path, message) {
         Classified::Malformed(field) => ApiError::Malformed {
-            detail: "The request body does not have the expected shape. See `errors`."
-                .to_owned(),
+            detail: "The request body does not have the expected shape. See `errors`.".to_owned(),
             errors: vec![field],
         },
         Classified::Invalid(field) => ApiError::Validation {
@@ -191,7 +190,11 @@ fn classify(path: &str, message: &str) -> Classified {
     let child = |name: &str| join(path, name);
     if let Some(name) = quoted_after(message, "unknown field `") {
         // serde_path_to_error already records the offending key in the path.
-        let field = if path.ends_with(name) { path.to_owned() } else { child(name) };
+        let field = if path.ends_with(name) {
+            path.to_owned()
+        } else {
+            child(name)
+        };
         return Classified::Malformed(FieldError::new(
             field,
             "unknown_field",
@@ -217,7 +220,19 @@ fn classify(path: &str, message: &str) -> Classified {
         return Classified::Malformed(FieldError::new(
             path,
             "invalid_type",
-            format!("This must be {}, not {}.", expected_kind(expected), got_kind(got)),
+            format!(
+                "This must be {}, not {}.",
+                expected_kind(expected),
+                got_kind(got)
+            ),
+        ));
+    }
+    // serde lets a JSON array stand for a struct; a short one fails here.
+    if message.starts_with("invalid length") && message.contains("expected struct") {
+        return Classified::Malformed(FieldError::new(
+            path,
+            "invalid_type",
+            "This must be an object, not a list.",
         ));
     }
     if let Some(value) = quoted_after(message, "unknown variant `") {
@@ -233,7 +248,10 @@ fn classify(path: &str, message: &str) -> Classified {
     }
     let friendly = match message.strip_prefix("invalid value: ") {
         Some(rest) => match rest.split_once(", expected ") {
-            Some((got, expected)) => format!("{} is not accepted; expected {expected}.", got.replace('`', "")),
+            Some((got, expected)) => format!(
+                "{} is not accepted; expected {expected}.",
+                got.replace('`', "")
+            ),
             None => format!("This value is not accepted: {rest}."),
         },
         None => message.to_owned(),
@@ -254,21 +272,33 @@ fn join(path: &str, name: &str) -> String {
     }
 }
 
-/// `items[0].sku`; the whole body is `""`.
+/// `items[0].sku`; the whole body is `""`. Positions serde could not name
+/// (inside a half-read key) are left out.
 fn field_path(path: &serde_path_to_error::Path) -> String {
-    let shown = path.to_string();
-    if shown == "." {
-        String::new()
-    } else {
-        shown
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Segment::Unknown => {}
+        }
     }
+    out
 }
 
 fn expected_kind(expected: &str) -> &'static str {
     let e = expected.trim_start_matches("a ").trim_start_matches("an ");
-    if ["i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "usize", "integer"]
-        .iter()
-        .any(|t| e.starts_with(t))
+    if [
+        "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "usize", "integer",
+    ]
+    .iter()
+    .any(|t| e.starts_with(t))
     {
         "a whole number"
     } else if e.starts_with("f32") || e.starts_with("f64") || e.contains("number") {
@@ -350,7 +380,10 @@ pub(crate) fn query_error(mut field: FieldError, raw: &str) -> ApiError {
     let detail = if field.field.is_empty() {
         "A query parameter could not be used. See `errors`.".to_owned()
     } else {
-        format!("The query parameter `{}` could not be used. See `errors`.", field.field)
+        format!(
+            "The query parameter `{}` could not be used. See `errors`.",
+            field.field
+        )
     };
     ApiError::Malformed {
         detail,

@@ -24,10 +24,13 @@
 use actix_web::{
     body::MessageBody,
     dev::ServiceResponse,
-    error::{JsonPayloadError, PathError, QueryPayloadError},
-    http::header::{self, HeaderValue},
+    error::{JsonPayloadError, QueryPayloadError},
+    http::{
+        header::{self, HeaderValue},
+        StatusCode,
+    },
     middleware::{ErrorHandlerResponse, ErrorHandlers},
-    web, HttpRequest, Route,
+    web, HttpRequest, HttpResponse, Route,
 };
 
 use crate::{
@@ -53,8 +56,7 @@ pub fn query_config() -> web::QueryConfig {
 /// so it is 404 `not_found`.
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|err, req| {
-        let PathError::Deserialize(e) = &err;
-        tracing::debug!(path = %req.path(), error = %e, "unparsable path parameter");
+        tracing::debug!(path = %req.path(), error = %err, "unparsable path parameter");
         ApiError::NotFound.into()
     })
 }
@@ -97,11 +99,11 @@ pub fn default_service() -> Route {
     web::to(not_found_or_method)
 }
 
-pub async fn not_found_or_method(req: HttpRequest) -> ApiError {
+pub async fn not_found_or_method(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     if req.resource_map().has_resource(req.path()) {
-        ApiError::MethodNotAllowed
+        Err(ApiError::MethodNotAllowed)
     } else {
-        ApiError::NotFound
+        Err(ApiError::NotFound)
     }
 }
 
@@ -112,7 +114,7 @@ pub async fn not_found_or_method(req: HttpRequest) -> ApiError {
 /// [`problem_safety_net`] still turns into a problem document, keeping
 /// `Allow`; this helper is for resources built without the safety net.
 pub fn method_not_allowed() -> Route {
-    web::to(|| async { ApiError::MethodNotAllowed })
+    web::to(|| async { Err::<HttpResponse, _>(ApiError::MethodNotAllowed) })
 }
 
 /// Middleware that turns any error response (status ≥ 400) whose body is not
@@ -126,19 +128,30 @@ pub fn problem_safety_net<B: MessageBody + 'static>() -> ErrorHandlers<B> {
 fn to_problem<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_problem = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
-    if is_problem {
+    if is_problem(res.response()) {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let (req, res) = res.into_parts();
+    let problem = problem_replacing(&res);
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, problem).map_into_right_body(),
+    ))
+}
+
+pub(crate) fn is_problem<B>(res: &HttpResponse<B>) -> bool {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON))
+}
+
+/// A problem document standing in for a bare error response: same status,
+/// same headers (`Allow`, `Retry-After`, ...), generic detail.
+pub(crate) fn problem_replacing<B>(res: &HttpResponse<B>) -> HttpResponse {
     let status = res.status();
     if status.is_server_error() {
         let cause = res.error().map(|e| e.to_string()).unwrap_or_default();
-        tracing::error!(status = status.as_u16(), cause = %cause, "framework error answered as problem");
+        tracing::error!(status = status.as_u16(), cause = %cause, "bare error answered as problem");
     }
     let code = code_for_status(status);
     let detail = default_detail(&code, status);
@@ -148,14 +161,12 @@ fn to_problem<B: MessageBody + 'static>(
             problem.headers_mut().append(name.clone(), value.clone());
         }
     }
-    if status == actix_web::http::StatusCode::UNAUTHORIZED
+    if status == StatusCode::UNAUTHORIZED
         && !problem.headers().contains_key(header::WWW_AUTHENTICATE)
     {
         problem
             .headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
-    Ok(ErrorHandlerResponse::Response(
-        ServiceResponse::new(req, problem).map_into_right_body(),
-    ))
+    problem
 }

@@ -5,12 +5,23 @@
 //! It translates between HTTP and the domain and store; it owns no business
 //! rules (those live in `odr-domain`) and no SQL (that lives in `odr-store`).
 
+pub mod app;
 pub mod auth;
 pub mod body;
+pub mod caller;
+pub mod clock;
 pub mod framework_errors;
 pub mod problem;
 pub mod request_id;
+pub mod routes;
+pub mod state;
+mod translate;
+mod views;
 
 pub use body::{BodyLimit, JsonBody, QueryParams};
 pub use problem::{ApiError, FieldError};
 pub use request_id::RequestId;
+pub use app::build as build_app;
+pub use caller::Caller;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use state::AppState;

@@ -8,13 +8,19 @@ use std::{future::Ready, time::Instant};
 use actix_web::{
     body::MessageBody,
     dev::{Payload, ServiceRequest, ServiceResponse},
-    http::header::{HeaderName, HeaderValue},
+    http::{
+        header::{HeaderMap, HeaderName, HeaderValue},
+        StatusCode,
+    },
     middleware::Next,
-    FromRequest, HttpMessage, HttpRequest,
+    FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError,
 };
 use tracing::Instrument;
 
-use crate::problem::ApiError;
+use crate::{
+    framework_errors::{is_problem, problem_replacing},
+    problem::ApiError,
+};
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -27,8 +33,8 @@ impl RequestId {
     /// limits keep log lines and headers sane whatever a client sends.
     pub fn from_header(value: Option<&HeaderValue>) -> Option<RequestId> {
         let value = value?.to_str().ok()?;
-        let acceptable = (1..=128).contains(&value.len())
-            && value.bytes().all(|b| b.is_ascii_graphic());
+        let acceptable =
+            (1..=128).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_graphic());
         acceptable.then(|| RequestId(value.to_owned()))
     }
 
@@ -82,24 +88,62 @@ pub async fn request_id_middleware(
         path = %req.path(),
     );
     let started = Instant::now();
-    let http_req = req.request().clone();
     let result = next.call(req).instrument(span.clone()).await;
-    // An inner middleware may fail instead of answering; answer for it so
-    // that the response still carries the id.
-    let mut res = match result {
-        Ok(res) => res.map_into_left_body(),
-        Err(err) => ServiceResponse::from_err(err, http_req).map_into_right_body(),
+    let status = match &result {
+        Ok(res) => res.status(),
+        Err(err) => err.as_response_error().status_code(),
     };
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     span.in_scope(|| {
         tracing::info!(
-            status = res.status().as_u16(),
+            status = status.as_u16(),
             latency_ms = format_args!("{latency_ms:.1}"),
             "request finished"
         );
     });
-    if let Ok(value) = HeaderValue::from_str(id.as_str()) {
-        res.headers_mut().insert(REQUEST_ID_HEADER, value);
+    match result {
+        Ok(mut res) => {
+            set_id(res.headers_mut(), &id);
+            Ok(res)
+        }
+        // An inner middleware failed instead of answering. The request is
+        // gone by now, so the error itself is made to answer with the id
+        // (and as a problem document) when the server renders it.
+        Err(inner) => Err(Escaped { inner, id }.into()),
     }
-    Ok(res)
+}
+
+fn set_id(headers: &mut HeaderMap, id: &RequestId) {
+    if let Ok(value) = HeaderValue::from_str(id.as_str()) {
+        headers.insert(REQUEST_ID_HEADER, value);
+    }
+}
+
+#[derive(Debug)]
+struct Escaped {
+    inner: actix_web::Error,
+    id: RequestId,
+}
+
+impl std::fmt::Display for Escaped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+impl ResponseError for Escaped {
+    fn status_code(&self) -> StatusCode {
+        self.inner.as_response_error().status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let res = self.inner.error_response();
+        let mut res = if is_problem(&res) {
+            res
+        } else {
+            problem_replacing(&res)
+        };
+        set_id(res.headers_mut(), &self.id);
+        res
+    }
 }

@@ -114,9 +114,8 @@ fn configure_sqlite(
         "PRAGMA foreign_keys = ON;",
     ];
     for pragma in pragmas {
-        conn.batch_execute(pragma).map_err(|e| {
-            diesel::ConnectionError::BadConnection(format!("{pragma} failed: {e}"))
-        })?;
+        conn.batch_execute(pragma)
+            .map_err(|e| diesel::ConnectionError::BadConnection(format!("{pragma} failed: {e}")))?;
     }
     Ok(())
 }

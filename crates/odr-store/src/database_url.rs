@@ -52,7 +52,10 @@ impl DatabaseUrl {
                 target: Target::Sqlite(path),
             });
         }
-        if POSTGRES_SCHEMES.iter().any(|scheme| url.starts_with(scheme)) {
+        if POSTGRES_SCHEMES
+            .iter()
+            .any(|scheme| url.starts_with(scheme))
+        {
             return Ok(Self {
                 target: Target::Postgres(url.to_owned()),
             });
@@ -185,9 +188,18 @@ mod tests {
 
     #[test]
     fn unknown_or_missing_schemes_are_refused_instead_of_becoming_sqlite_files() {
-        for url in ["odr.db", "mysql://db/odr", "postgre://db/odr", "sqlite://", ""] {
+        for url in [
+            "odr.db",
+            "mysql://db/odr",
+            "postgre://db/odr",
+            "sqlite://",
+            "",
+        ] {
             let error = DatabaseUrl::parse(url).expect_err(url);
-            assert!(matches!(error, StoreError::InvalidUrl(_)), "{url}: {error:?}");
+            assert!(
+                matches!(error, StoreError::InvalidUrl(_)),
+                "{url}: {error:?}"
+            );
         }
     }
 
@@ -197,7 +209,10 @@ mod tests {
         let url = parse("sqlite://data/odr.db");
         assert_eq!(url.sqlite_path(), Some(cwd.join("data/odr.db").as_path()));
         let absolute = parse("sqlite:///var/lib/odr/odr.db");
-        assert_eq!(absolute.sqlite_path(), Some(Path::new("/var/lib/odr/odr.db")));
+        assert_eq!(
+            absolute.sqlite_path(),
+            Some(Path::new("/var/lib/odr/odr.db"))
+        );
         assert_eq!(absolute.display_safe(), "sqlite:///var/lib/odr/odr.db");
     }
 

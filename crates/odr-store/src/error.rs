@@ -26,6 +26,9 @@ pub enum StoreError {
     #[error("invalid database URL: {0}")]
     InvalidUrl(String),
 
+    #[error("invalid pool options: {0}")]
+    InvalidOptions(String),
+
     /// A stored value (usually JSON) that no longer parses.
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
@@ -109,7 +112,10 @@ mod tests {
         for (kind, message) in [
             (DatabaseErrorKind::Unknown, "database is locked"),
             (DatabaseErrorKind::Unknown, "database table is locked"),
-            (DatabaseErrorKind::ClosedConnection, "server closed the connection"),
+            (
+                DatabaseErrorKind::ClosedConnection,
+                "server closed the connection",
+            ),
         ] {
             let error = classify(database_error(kind, message));
             assert!(error.is_retryable(), "{message}: {error:?}");
@@ -118,7 +124,10 @@ mod tests {
 
     #[test]
     fn missing_row_is_not_found_and_other_errors_stay_database_errors() {
-        assert!(matches!(classify(DieselError::NotFound), StoreError::NotFound));
+        assert!(matches!(
+            classify(DieselError::NotFound),
+            StoreError::NotFound
+        ));
         let error = classify(database_error(
             DatabaseErrorKind::ForeignKeyViolation,
             "FOREIGN KEY constraint failed",

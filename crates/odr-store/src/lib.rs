@@ -8,15 +8,28 @@
 //!
 //! Everything here is blocking; call it from a blocking thread.
 
+pub mod complaints;
 pub mod connection;
 mod database_url;
 pub mod error;
 pub mod migrate;
+pub mod outbox;
+pub mod page;
 pub mod pool;
+pub mod retailers;
 pub mod schema;
+pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod time;
+pub mod users;
 
 pub use connection::{Backend, DatabaseUrl, DbConnection, SqliteSynchronous};
 pub use error::{classify, StoreError};
 pub use pool::{Connector, PoolOptions, PooledDbConnection, Store};
+
+pub use complaints::{ComplaintQuery, StoredComplaint, StoredEvent, StoredMessage, Visibility};
+pub use outbox::OutboxEntry;
+pub use page::{clamp_limit, Cursor, Page};
+pub use retailers::{NewRetailer, Retailer, RetailerChange};
+pub use users::{NewUser, ProfileChange, User};

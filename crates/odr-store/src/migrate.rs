@@ -32,9 +32,9 @@ pub fn run_pending(store: &Store) -> Result<Vec<String>, StoreError> {
         DbConnection::Postgresql(mut conn) => {
             with_migration_lock(&mut conn, |conn| apply::<Pg, _>(conn, POSTGRES_MIGRATIONS))
         }
-        DbConnection::Sqlite(mut conn) => conn.immediate_transaction(|conn| {
-            apply::<Sqlite, _>(conn, SQLITE_MIGRATIONS)
-        }),
+        DbConnection::Sqlite(mut conn) => {
+            conn.immediate_transaction(|conn| apply::<Sqlite, _>(conn, SQLITE_MIGRATIONS))
+        }
     }?;
     for name in &applied {
         tracing::info!(migration = %name, database = %store.url(), "applied migration");
@@ -46,14 +46,12 @@ pub fn run_pending(store: &Store) -> Result<Vec<String>, StoreError> {
 /// refuse to start on an outdated schema instead of failing later).
 pub fn pending(store: &Store) -> Result<Vec<String>, StoreError> {
     match store.open_unpooled()? {
-        DbConnection::Postgresql(mut conn) => {
-            with_migration_lock(&mut conn, |conn| {
-                pending_names::<Pg, _>(conn, POSTGRES_MIGRATIONS)
-            })
-        }
-        DbConnection::Sqlite(mut conn) => conn.immediate_transaction(|conn| {
-            pending_names::<Sqlite, _>(conn, SQLITE_MIGRATIONS)
+        DbConnection::Postgresql(mut conn) => with_migration_lock(&mut conn, |conn| {
+            pending_names::<Pg, _>(conn, POSTGRES_MIGRATIONS)
         }),
+        DbConnection::Sqlite(mut conn) => {
+            conn.immediate_transaction(|conn| pending_names::<Sqlite, _>(conn, SQLITE_MIGRATIONS))
+        }
     }
 }
 

@@ -98,6 +98,13 @@ impl Store {
     /// it unreachable as `StoreError::Unavailable`.
     pub fn connect(url: &str, options: PoolOptions) -> Result<Store, StoreError> {
         let url = DatabaseUrl::parse(url)?;
+        // r2d2 panics on these instead of returning an error.
+        if options.max_size == 0 || options.min_idle.is_some_and(|min| min > options.max_size) {
+            return Err(StoreError::InvalidOptions(format!(
+                "max_size must be at least 1 and min_idle at most max_size (got {} and {:?})",
+                options.max_size, options.min_idle
+            )));
+        }
         if let Some(dir) = url.sqlite_path().and_then(|path| path.parent()) {
             std::fs::create_dir_all(dir).map_err(|e| {
                 StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))

@@ -45,8 +45,13 @@ pub struct TestDatabase {
 #[derive(Debug)]
 enum Cleanup {
     /// Deleting the directory removes the database with its -wal/-shm files.
-    Sqlite { _dir: tempfile::TempDir },
-    Postgres { admin_url: String, name: String },
+    Sqlite {
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
 }
 
 impl TestDatabase {
@@ -147,7 +152,9 @@ fn connect_admin(admin_url: &str) -> PgConnection {
 /// The same server URL pointing at database `name`, query parameters kept.
 fn with_database(url: &str, name: &str) -> String {
     let start = url.find("://").map_or(0, |i| i + 3);
-    let authority_end = url[start..].find(['/', '?']).map_or(url.len(), |i| start + i);
+    let authority_end = url[start..]
+        .find(['/', '?'])
+        .map_or(url.len(), |i| start + i);
     let query = url[authority_end..]
         .find('?')
         .map_or("", |i| &url[authority_end + i..]);

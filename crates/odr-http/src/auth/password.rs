@@ -87,10 +87,9 @@ impl PasswordHasher {
     /// Spend the time of one verification when there is no account, so that
     /// login latency does not tell which emails are registered.
     pub fn dummy_verify(&self) {
-        let phc = self.dummy.get_or_init(|| {
-            self.hash("not the password of anyone")
-                .unwrap_or_default()
-        });
+        let phc = self
+            .dummy
+            .get_or_init(|| self.hash("not the password of anyone").unwrap_or_default());
         let _ = self.verify("still not the password", phc);
     }
 
@@ -139,7 +138,11 @@ pub fn normalize_email(email: &str) -> Result<String, FieldError> {
     let invalid = |message: &str| FieldError::new("email", "invalid_email", message);
     let email = email.trim().to_lowercase();
     if email.is_empty() {
-        return Err(FieldError::new("email", "required", "Enter an email address."));
+        return Err(FieldError::new(
+            "email",
+            "required",
+            "Enter an email address.",
+        ));
     }
     if email.chars().count() > EMAIL_MAX_CHARS {
         return Err(invalid("An email address has at most 254 characters."));
@@ -149,7 +152,9 @@ pub fn normalize_email(email: &str) -> Result<String, FieldError> {
     }
     let mut parts = email.split('@');
     let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(invalid("Enter an email address like name@example.com (exactly one @)."));
+        return Err(invalid(
+            "Enter an email address like name@example.com (exactly one @).",
+        ));
     };
     let domain_ok = domain.contains('.')
         && !domain.starts_with('.')

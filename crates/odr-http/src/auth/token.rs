@@ -62,9 +62,9 @@ pub enum TokenError {
 impl From<TokenError> for ApiError {
     fn from(err: TokenError) -> ApiError {
         match err {
-            TokenError::Expired => ApiError::Unauthenticated(
-                "The access token has expired. Sign in again.".to_owned(),
-            ),
+            TokenError::Expired => {
+                ApiError::Unauthenticated("The access token has expired. Sign in again.".to_owned())
+            }
             TokenError::IssuedInFuture | TokenError::Invalid(_) => ApiError::Unauthenticated(
                 "The access token is not valid. Sign in again.".to_owned(),
             ),
@@ -153,8 +153,9 @@ impl TokenIssuer {
             aud: self.audience.clone(),
             jti: uuid::Uuid::new_v4().to_string(),
         };
-        let access_token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| TokenError::Signing(e.to_string()))?;
+        let access_token =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+                .map_err(|e| TokenError::Signing(e.to_string()))?;
         Ok(IssuedToken {
             access_token,
             token_type: "Bearer".to_owned(),

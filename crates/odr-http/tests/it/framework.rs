@@ -34,12 +34,30 @@ macro_rules! app {
                         .get(|| async { "ok" })
                         .default_service(fe::method_not_allowed()),
                 )
-                .service(web::resource("/guarded").guard(guard::Get()).to(|| async { "ok" }))
+                .service(
+                    web::resource("/guarded")
+                        .guard(guard::Get())
+                        .to(|| async { "ok" }),
+                )
                 .route("/page", web::get().to(|_: web::Query<Page>| async { "ok" }))
-                .route("/items/{n}", web::get().to(|_: web::Path<u32>| async { "ok" }))
-                .route("/notes", web::post().to(|_: web::Json<Note>| async { "ok" }))
-                .route("/teapot", web::get().to(|| async { HttpResponse::BadRequest().body("plain text") }))
-                .route("/boom", web::get().to(|| async { HttpResponse::InternalServerError().body("stack trace here") }))
+                .route(
+                    "/items/{n}",
+                    web::get().to(|_: web::Path<u32>| async { "ok" }),
+                )
+                .route(
+                    "/notes",
+                    web::post().to(|_: web::Json<Note>| async { "ok" }),
+                )
+                .route(
+                    "/teapot",
+                    web::get().to(|| async { HttpResponse::BadRequest().body("plain text") }),
+                )
+                .route(
+                    "/boom",
+                    web::get().to(|| async {
+                        HttpResponse::InternalServerError().body("stack trace here")
+                    }),
+                )
                 .default_service(fe::default_service())
                 .wrap(fe::problem_safety_net())
                 .wrap(from_fn(request_id_middleware)),
@@ -52,7 +70,10 @@ macro_rules! app {
 async fn unknown_paths_are_404_problems() {
     let app = app!();
     let res = call_service(&app, TestRequest::get().uri("/nowhere").to_request()).await;
-    assert!(res.headers().contains_key("x-request-id"), "error responses carry the request id");
+    assert!(
+        res.headers().contains_key("x-request-id"),
+        "error responses carry the request id"
+    );
     let (status, body) = crate::problem_of(res).await;
     assert_eq!((status, body["code"].as_str()), (404, Some("not_found")));
 }
@@ -63,24 +84,45 @@ async fn wrong_methods_are_405_problems_in_every_registration_style() {
     for path in ["/plain", "/strict", "/guarded"] {
         let res = call_service(&app, TestRequest::delete().uri(path).to_request()).await;
         if path == "/plain" {
-            assert_eq!(res.headers().get(header::ALLOW).map(|v| v.to_str().unwrap_or("")), Some("GET"), "Allow is kept");
+            assert_eq!(
+                res.headers()
+                    .get(header::ALLOW)
+                    .map(|v| v.to_str().unwrap_or("")),
+                Some("GET"),
+                "Allow is kept"
+            );
         }
         let (status, body) = crate::problem_of(res).await;
-        assert_eq!((status, body["code"].as_str()), (405, Some("method_not_allowed")), "{path}");
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (405, Some("method_not_allowed")),
+            "{path}"
+        );
     }
 }
 
 #[actix_rt::test]
 async fn bad_query_path_and_json_are_problems() {
     let app = app!();
-    let res = call_service(&app, TestRequest::get().uri("/page?limit=many").to_request()).await;
+    let res = call_service(
+        &app,
+        TestRequest::get().uri("/page?limit=many").to_request(),
+    )
+    .await;
     let (status, body) = crate::problem_of(res).await;
-    assert_eq!((status, body["code"].as_str()), (400, Some("malformed_request")), "{body}");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("malformed_request")),
+        "{body}"
+    );
 
     let res = call_service(&app, TestRequest::get().uri("/page").to_request()).await;
     let (status, body) = crate::problem_of(res).await;
     assert_eq!(status, 400, "{body}");
-    assert_eq!(body["errors"][0]["field"], "limit", "a missing parameter is named: {body}");
+    assert_eq!(
+        body["errors"][0]["field"], "limit",
+        "a missing parameter is named: {body}"
+    );
 
     let res = call_service(&app, TestRequest::get().uri("/items/abc").to_request()).await;
     let (status, _) = crate::problem_of(res).await;
@@ -88,13 +130,28 @@ async fn bad_query_path_and_json_are_problems() {
 
     let res = call_service(
         &app,
-        TestRequest::post().uri("/notes").insert_header(("content-type", "application/json")).set_payload("{oops").to_request(),
+        TestRequest::post()
+            .uri("/notes")
+            .insert_header(("content-type", "application/json"))
+            .set_payload("{oops")
+            .to_request(),
     )
     .await;
     let (status, body) = crate::problem_of(res).await;
-    assert_eq!((status, body["code"].as_str()), (400, Some("malformed_request")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("malformed_request"))
+    );
 
-    let res = call_service(&app, TestRequest::post().uri("/notes").insert_header(("content-type", "text/plain")).set_payload("hi").to_request()).await;
+    let res = call_service(
+        &app,
+        TestRequest::post()
+            .uri("/notes")
+            .insert_header(("content-type", "text/plain"))
+            .set_payload("hi")
+            .to_request(),
+    )
+    .await;
     let (status, _) = crate::problem_of(res).await;
     assert_eq!(status, 415);
 }
@@ -104,11 +161,17 @@ async fn the_safety_net_turns_plain_error_responses_into_problems() {
     let app = app!();
     let res = call_service(&app, TestRequest::get().uri("/teapot").to_request()).await;
     let (status, body) = crate::problem_of(res).await;
-    assert_eq!((status, body["code"].as_str()), (400, Some("malformed_request")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("malformed_request"))
+    );
 
     let res = call_service(&app, TestRequest::get().uri("/boom").to_request()).await;
     let (status, body) = crate::problem_of(res).await;
-    assert_eq!((status, body["code"].as_str()), (500, Some("internal_error")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (500, Some("internal_error"))
+    );
     assert!(!body.to_string().contains("stack trace"), "{body}");
 
     let res = call_service(&app, TestRequest::get().uri("/plain").to_request()).await;

@@ -6,19 +6,22 @@ mod framework;
 mod problem;
 mod request_id;
 
-use actix_web::{body::to_bytes, dev::ServiceResponse, http::header};
+use actix_web::{body::MessageBody, dev::ServiceResponse, http::header, test::read_body};
 use serde_json::Value;
 
 /// The response's problem document, after checking its media type.
-pub async fn problem_of(res: ServiceResponse) -> (u16, Value) {
+pub async fn problem_of<B: MessageBody>(res: ServiceResponse<B>) -> (u16, Value) {
     let status = res.status().as_u16();
     let ct = res
         .headers()
         .get(header::CONTENT_TYPE)
         .map(|v| v.to_str().unwrap_or("").to_owned())
         .unwrap_or_default();
-    assert_eq!(ct, "application/problem+json", "error {status} must be a problem document");
-    let bytes = to_bytes(res.into_body()).await.expect("body");
+    assert_eq!(
+        ct, "application/problem+json",
+        "error {status} must be a problem document"
+    );
+    let bytes = read_body(res).await;
     let json: Value = serde_json::from_slice(&bytes).expect("problem body is JSON");
     (status, json)
 }

@@ -1,0 +1,148 @@
+//! Register, login, logout.
+
+use actix_web::{http::header, web, HttpResponse};
+use odr_domain::validation::limits;
+use odr_domain::Role;
+use odr_store::{NewUser, StoreError};
+use serde::Deserialize;
+
+use super::input::Checks;
+use crate::auth::password::{normalize_email, validate_password};
+use crate::body::JsonBody;
+use crate::caller::Caller;
+use crate::problem::ApiError;
+use crate::state::AppState;
+use crate::views::MeView;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Register {
+    email: String,
+    password: String,
+    display_name: String,
+    locale: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    email: String,
+    password: String,
+}
+
+/// Checks and hashes what a new account needs; shared by every route that
+/// creates people.
+pub fn new_person(
+    state: &AppState,
+    checks: &mut Checks,
+    email: &str,
+    password: Option<&str>,
+    display_name: &str,
+) -> Result<(String, Option<String>), ApiError> {
+    let email = match normalize_email(email) {
+        Ok(e) => Some(e),
+        Err(e) => {
+            checks.field(e);
+            None
+        }
+    };
+    if let Some(p) = password {
+        if let Err(e) = validate_password(p) {
+            checks.field(e);
+        }
+    }
+    checks.text("display_name", display_name, limits::NAME);
+    let hash = match password {
+        Some(p) if validate_password(p).is_ok() => Some(
+            state
+                .passwords
+                .hash(p)
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
+        ),
+        _ => None,
+    };
+    Ok((email.unwrap_or_default(), hash))
+}
+
+/// Maps a taken email to 409 `email_taken`.
+pub fn email_taken(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Conflict(_) => ApiError::EmailTaken,
+        other => other.into(),
+    }
+}
+
+pub async fn register(
+    state: web::Data<AppState>,
+    JsonBody(body): JsonBody<Register>,
+) -> Result<HttpResponse, ApiError> {
+    let user = state
+        .blocking(move |s| {
+            let mut checks = Checks::default();
+            let locale = checks.locale("locale", body.locale.as_deref());
+            let (email, hash) =
+                new_person(s, &mut checks, &body.email, Some(&body.password), &body.display_name)?;
+            checks.finish()?;
+            let new = NewUser {
+                email,
+                password_hash: hash,
+                display_name: body.display_name.trim().to_owned(),
+                role: Role::Customer,
+                retailer_id: None,
+                locale: locale.unwrap_or_default(),
+                time_zone: "UTC".into(),
+            };
+            s.store
+                .create_user(new, uuid::Uuid::new_v4().to_string(), s.clock.now())
+                .map_err(email_taken)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, "/api/v1/me"))
+        .json(MeView::from(&user)))
+}
+
+pub async fn login(
+    state: web::Data<AppState>,
+    JsonBody(body): JsonBody<Login>,
+) -> Result<HttpResponse, ApiError> {
+    let token = state
+        .blocking(move |s| {
+            let refused = || {
+                ApiError::Unauthenticated(
+                    "That email and password do not match an account. Check both and try again."
+                        .into(),
+                )
+            };
+            let user = match normalize_email(&body.email) {
+                Ok(email) => s.store.user_by_email(&email)?,
+                Err(_) => None,
+            };
+            let Some(user) = user.filter(|u| u.is_active()) else {
+                s.passwords.dummy_verify();
+                return Err(refused());
+            };
+            let Some(hash) = user.password_hash.as_deref() else {
+                s.passwords.dummy_verify();
+                return Err(refused());
+            };
+            if !s.passwords.verify(&body.password, hash) {
+                return Err(refused());
+            }
+            s.tokens
+                .issue(&user.id, user.role.code(), user.session_epoch, s.clock.now())
+                .map_err(|e| ApiError::Internal(e.to_string()))
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(token))
+}
+
+/// Ends every session of the caller, this one included.
+pub async fn logout(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    state
+        .blocking(move |s| Ok(s.store.end_sessions(caller.id(), s.clock.now())?))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

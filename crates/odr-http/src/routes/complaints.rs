@@ -1,0 +1,285 @@
+//! Filing and reading complaints, their event log and message thread.
+
+use actix_web::{http::header, web, HttpResponse};
+use odr_domain::complaint::{Complaint, ComplaintState, Filing, ItemInput, NewComplaint};
+use odr_domain::money::MoneyInput;
+use odr_domain::taxonomy::Category;
+use odr_domain::{reference, Role};
+use odr_store::{clamp_limit, ComplaintQuery, StoreError, StoredComplaint, Visibility};
+use rand::Rng;
+use serde::Deserialize;
+
+use super::input::Checks;
+use super::retailers::cursor;
+use crate::body::{JsonBody, QueryParams};
+use crate::caller::Caller;
+use crate::problem::ApiError;
+use crate::state::AppState;
+use crate::views::{ComplaintView, Items};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileComplaint {
+    retailer_id: String,
+    order_reference: String,
+    category: String,
+    desired_remedy: String,
+    claimed_amount: Option<MoneyInput>,
+    description: String,
+    locale: Option<String>,
+    items: Option<Vec<ItemBody>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemBody {
+    sku: String,
+    name: String,
+    quantity: i64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListComplaints {
+    state: Option<String>,
+    category: Option<String>,
+    retailer_id: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// Whether the caller may see this complaint at all (else 404).
+pub fn may_see(caller: &Caller, stored: &StoredComplaint) -> bool {
+    let f = stored.complaint.facts();
+    match caller.role() {
+        Role::Admin => true,
+        Role::Customer => f.customer_id == caller.id(),
+        Role::RetailerStaff => caller.user.retailer_id.as_deref() == Some(f.retailer_id.as_str()),
+        Role::Mediator => match &f.mediator {
+            Some(m) => m.id == caller.id(),
+            None => stored.complaint.state() == ComplaintState::Escalated,
+        },
+        Role::System => false,
+    }
+}
+
+/// Whether the caller may read the case file (log and thread): the
+/// parties, the assigned mediator, admins.
+fn may_read_case_file(caller: &Caller, stored: &StoredComplaint) -> bool {
+    let assigned = stored
+        .complaint
+        .facts()
+        .mediator
+        .as_ref()
+        .is_some_and(|m| m.id == caller.id());
+    may_see(caller, stored) && (caller.role() != Role::Mediator || assigned)
+}
+
+/// The complaint if the caller may see it; 404 otherwise.
+pub fn visible_complaint(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<StoredComplaint, ApiError> {
+    state
+        .store
+        .complaint(id)?
+        .filter(|c| may_see(caller, c))
+        .ok_or(ApiError::NotFound)
+}
+
+fn case_file(state: &AppState, caller: &Caller, id: &str) -> Result<StoredComplaint, ApiError> {
+    let stored = visible_complaint(state, caller, id)?;
+    if !may_read_case_file(caller, &stored) {
+        return Err(ApiError::Forbidden(
+            "Claim the case first to read its messages and history.".into(),
+        ));
+    }
+    Ok(stored)
+}
+
+pub fn view(state: &AppState, caller: &Caller, stored: &StoredComplaint) -> Result<ComplaintView, ApiError> {
+    let retailer = state.store.retailer(&stored.complaint.facts().retailer_id)?;
+    Ok(ComplaintView::build(stored, caller, state, retailer.as_ref()))
+}
+
+pub async fn file(
+    state: web::Data<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<FileComplaint>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Customer], "file complaints")?;
+    let view = state
+        .blocking(move |s| {
+            let mut checks = Checks::default();
+            let category = checks.code("category", &body.category);
+            let remedy = checks.code("desired_remedy", &body.desired_remedy);
+            let locale = checks.locale("locale", body.locale.as_deref());
+            let retailer = s.store.retailer(&body.retailer_id)?;
+            if retailer.is_none() {
+                checks.push(Err(odr_domain::validation::Violation::new(
+                    "retailer_id",
+                    "unknown_retailer",
+                    "No retailer with this id; see GET /api/v1/retailers.",
+                )));
+            }
+            checks.finish()?;
+            let (Some(category), Some(desired_remedy), Some(retailer)) = (category, remedy, retailer)
+            else {
+                return Err(ApiError::Internal("checked fields missing".into()));
+            };
+            let filing = Filing {
+                retailer_id: retailer.id.clone(),
+                order_reference: body.order_reference,
+                category,
+                desired_remedy,
+                claimed_amount: body.claimed_amount,
+                description: body.description,
+                locale,
+                items: body
+                    .items
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|i| ItemInput {
+                        sku: i.sku,
+                        name: i.name,
+                        quantity: i.quantity,
+                    })
+                    .collect(),
+            };
+            let mut attempts = 0;
+            let stored = loop {
+                let mut rng = rand::rng();
+                let new = NewComplaint {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    reference: reference::from_random(std::array::from_fn(|_| rng.random())),
+                    retailer_currency: retailer.currency,
+                    customer_locale: caller.user.locale,
+                };
+                let t = Complaint::file(
+                    &filing,
+                    &caller.actor(),
+                    new,
+                    s.clock.now(),
+                    &s.policy,
+                    &retailer.calendar(),
+                )?;
+                match s.store.insert_filed(&t) {
+                    // A reference already taken: draw another.
+                    Err(StoreError::Conflict(_)) if attempts < 5 => attempts += 1,
+                    other => break other?,
+                }
+            };
+            Ok(ComplaintView::build(&stored, &caller, s, Some(&retailer)))
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/complaints/{}", view.id)))
+        .json(view))
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    QueryParams(q): QueryParams<ListComplaints>,
+) -> Result<HttpResponse, ApiError> {
+    let page = state
+        .blocking(move |s| {
+            let mut checks = Checks::default();
+            let state_filter = q.state.as_deref().and_then(|v| {
+                let parsed = ComplaintState::parse(v).ok();
+                if parsed.is_none() {
+                    checks.push(Err(odr_domain::validation::Violation::new(
+                        "state",
+                        "unknown_code",
+                        "Use one of filed, acknowledged, proposed, accepted, escalated, closed.",
+                    )));
+                }
+                parsed
+            });
+            let category: Option<Category> = checks.optional_code("category", q.category.as_deref());
+            let after = cursor(q.cursor.as_deref())?;
+            checks.finish()?;
+            let visibility = match caller.role() {
+                Role::Admin => Visibility::Everything,
+                Role::Customer => Visibility::Customer(caller.id().to_owned()),
+                Role::RetailerStaff => {
+                    Visibility::Retailer(caller.user.retailer_id.clone().unwrap_or_default())
+                }
+                Role::Mediator => Visibility::Mediator(caller.id().to_owned()),
+                Role::System => return Err(ApiError::Forbidden("not a person".into())),
+            };
+            let query = ComplaintQuery {
+                visibility,
+                state: state_filter,
+                category,
+                // Only admins choose a retailer; everyone else sees their own.
+                retailer_id: q.retailer_id.filter(|_| caller.is_admin()),
+                after,
+                limit: clamp_limit(q.limit),
+            };
+            let page = s.store.list_complaints(&query)?;
+            let items = page
+                .items
+                .iter()
+                .map(|c| view(s, &caller, c))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Items {
+                items,
+                next_cursor: page.next_cursor,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let view = state
+        .blocking(move |s| {
+            let stored = visible_complaint(s, &caller, &id)?;
+            view(s, &caller, &stored)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+pub async fn events(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let events = state
+        .blocking(move |s| {
+            case_file(s, &caller, &id)?;
+            Ok(s.store.events(&id)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Items {
+        items: events,
+        next_cursor: None,
+    }))
+}
+
+pub async fn messages(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let messages = state
+        .blocking(move |s| {
+            case_file(s, &caller, &id)?;
+            Ok(s.store.messages(&id)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Items {
+        items: messages,
+        next_cursor: None,
+    }))
+}

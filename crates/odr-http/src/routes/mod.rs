@@ -1,0 +1,94 @@
+//! Every route of api.md's main table (statistics, attachments, feedback
+//! and `/metrics` come later), registered in one place.
+
+mod auth;
+mod complaints;
+mod health;
+mod input;
+mod me;
+mod mediators;
+mod retailers;
+mod taxonomy;
+mod transitions;
+
+use actix_web::web::{self, ServiceConfig};
+
+use crate::framework_errors::method_not_allowed;
+
+pub use complaints::may_see;
+pub use taxonomy::requested_locale;
+
+/// Registers the routes; each resource answers 405 for other methods.
+pub fn configure(cfg: &mut ServiceConfig) {
+    let resource = |path: &str| web::resource(path).default_service(method_not_allowed());
+    cfg.service(resource("/healthz").get(health::healthz))
+        .service(resource("/readyz").get(health::readyz))
+        .service(resource("/icons/{family}/{file}").get(taxonomy::icon))
+        .service(
+            web::scope("/api/v1")
+                .service(resource("/auth/register").post(auth::register))
+                .service(resource("/auth/login").post(auth::login))
+                .service(resource("/auth/logout").post(auth::logout))
+                .service(
+                    resource("/me")
+                        .get(me::me)
+                        .patch(me::update_me),
+                )
+                .service(resource("/taxonomy").get(taxonomy::taxonomy))
+                .service(
+                    resource("/retailers")
+                        .get(retailers::list)
+                        .post(retailers::create),
+                )
+                .service(
+                    resource("/retailers/{id}")
+                        .get(retailers::get)
+                        .patch(retailers::update),
+                )
+                .service(
+                    resource("/retailers/{id}/staff")
+                        .get(retailers::list_staff)
+                        .post(retailers::create_staff),
+                )
+                .service(
+                    resource("/retailers/{id}/staff/{user_id}")
+                        .delete(retailers::remove_staff),
+                )
+                .service(
+                    resource("/mediators")
+                        .get(mediators::list)
+                        .post(mediators::create),
+                )
+                .service(
+                    resource("/complaints")
+                        .get(complaints::list)
+                        .post(complaints::file),
+                )
+                .service(resource("/complaints/{id}").get(complaints::get))
+                .service(resource("/complaints/{id}/events").get(complaints::events))
+                .service(
+                    resource("/complaints/{id}/messages")
+                        .get(complaints::messages)
+                        .post(transitions::post_message),
+                )
+                .service(
+                    resource("/complaints/{id}/acknowledge")
+                        .post(transitions::acknowledge),
+                )
+                .service(resource("/complaints/{id}/offers").post(transitions::offer))
+                .service(resource("/complaints/{id}/accept").post(transitions::accept))
+                .service(resource("/complaints/{id}/reject").post(transitions::reject))
+                .service(
+                    resource("/complaints/{id}/escalate").post(transitions::escalate),
+                )
+                .service(resource("/complaints/{id}/fulfil").post(transitions::fulfil))
+                .service(
+                    resource("/complaints/{id}/mediator")
+                        .post(transitions::assign_mediator),
+                )
+                .service(resource("/complaints/{id}/decision").post(transitions::decide))
+                .service(
+                    resource("/complaints/{id}/withdraw").post(transitions::withdraw),
+                ),
+        );
+}

@@ -1,0 +1,310 @@
+//! Retailers, their settings and their staff.
+
+use actix_web::{http::header, web, HttpResponse};
+use chrono::NaiveDate;
+use odr_domain::money::Currency;
+use odr_domain::validation::{limits, Violation};
+use odr_domain::Role;
+use odr_store::{clamp_limit, Cursor, NewRetailer, NewUser, Retailer, RetailerChange};
+use serde::Deserialize;
+
+use super::auth::{email_taken, new_person};
+use super::input::Checks;
+use crate::auth::password::normalize_email;
+use crate::body::{JsonBody, QueryParams};
+use crate::caller::Caller;
+use crate::problem::ApiError;
+use crate::state::AppState;
+use crate::views::{Items, PublicRetailerView, RetailerView, StaffView};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRetailer {
+    name: String,
+    support_email: String,
+    locale: Option<String>,
+    currency: Option<String>,
+    time_zone: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchRetailer {
+    name: Option<String>,
+    support_email: Option<String>,
+    locale: Option<String>,
+    currency: Option<String>,
+    time_zone: Option<String>,
+    business_days: Option<bool>,
+    holidays: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateStaff {
+    email: String,
+    display_name: String,
+    password: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+fn currency(checks: &mut Checks, value: Option<&str>) -> Option<Currency> {
+    let value = value?;
+    let parsed = Currency::parse(value);
+    if parsed.is_none() {
+        checks.push(Err(Violation::new(
+            "currency",
+            "unknown_currency",
+            format!("`{value}` is not an ISO 4217 currency code."),
+        )));
+    }
+    parsed
+}
+
+fn support_email(checks: &mut Checks, value: &str) -> Option<String> {
+    match normalize_email(value) {
+        Ok(e) => Some(e),
+        Err(mut e) => {
+            e.field = "support_email".into();
+            checks.field(e);
+            None
+        }
+    }
+}
+
+pub fn cursor(value: Option<&str>) -> Result<Option<Cursor>, ApiError> {
+    value
+        .map(|c| {
+            Cursor::decode(c).map_err(|_| {
+                ApiError::validation_one("cursor", "invalid_cursor", "Use a next_cursor this API gave you.")
+            })
+        })
+        .transpose()
+}
+
+/// The retailer, and whether the caller may manage it (403 when not).
+fn managed_retailer(state: &AppState, caller: &Caller, id: &str) -> Result<Retailer, ApiError> {
+    let retailer = state.store.retailer(id)?.ok_or(ApiError::NotFound)?;
+    if !caller.manages_retailer(id) {
+        return Err(ApiError::Forbidden(
+            "Only this retailer's staff and admins can do this.".into(),
+        ));
+    }
+    Ok(retailer)
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<CreateRetailer>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Admin], "create retailers")?;
+    let retailer = state
+        .blocking(move |s| {
+            let mut checks = Checks::default();
+            checks.text("name", &body.name, limits::NAME);
+            let email = support_email(&mut checks, &body.support_email);
+            let new = NewRetailer {
+                name: body.name.trim().to_owned(),
+                support_email: email.unwrap_or_default(),
+                locale: checks.locale("locale", body.locale.as_deref()).unwrap_or_default(),
+                currency: currency(&mut checks, body.currency.as_deref()).unwrap_or_default(),
+                time_zone: checks
+                    .time_zone("time_zone", body.time_zone.as_deref())
+                    .unwrap_or_else(|| "UTC".into()),
+            };
+            checks.finish()?;
+            Ok(s.store
+                .create_retailer(new, uuid::Uuid::new_v4().to_string(), s.clock.now())?)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/retailers/{}", retailer.id)))
+        .json(RetailerView::from(&retailer)))
+}
+
+/// The public directory: names only, never support addresses.
+pub async fn list(
+    state: web::Data<AppState>,
+    QueryParams(q): QueryParams<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = state
+        .blocking(move |s| {
+            let after = cursor(q.cursor.as_deref())?;
+            Ok(s.store.list_retailers(after.as_ref(), clamp_limit(q.limit))?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Items {
+        items: page
+            .items
+            .iter()
+            .map(|r| PublicRetailerView {
+                id: r.id.clone(),
+                name: r.name.clone(),
+            })
+            .collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// Extension: one retailer; its settings for staff and admins, the public
+/// view for everyone else.
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Option<Caller>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let retailer = state
+        .blocking(move |s| s.store.retailer(&id)?.ok_or(ApiError::NotFound))
+        .await?;
+    if caller.is_some_and(|c| c.manages_retailer(&retailer.id)) {
+        Ok(HttpResponse::Ok().json(RetailerView::from(&retailer)))
+    } else {
+        Ok(HttpResponse::Ok().json(PublicRetailerView {
+            id: retailer.id,
+            name: retailer.name,
+        }))
+    }
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    JsonBody(body): JsonBody<PatchRetailer>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let retailer = state
+        .blocking(move |s| {
+            managed_retailer(s, &caller, &id)?;
+            let mut checks = Checks::default();
+            if let Some(name) = &body.name {
+                checks.text("name", name, limits::NAME);
+            }
+            let holidays = body.holidays.as_ref().map(|days| {
+                days.iter()
+                    .enumerate()
+                    .filter_map(|(i, d)| match d.parse::<NaiveDate>() {
+                        Ok(date) => Some(date),
+                        Err(_) => {
+                            checks.push(Err(Violation::new(
+                                format!("holidays[{i}]"),
+                                "invalid_date",
+                                "Use dates like 2026-12-24.",
+                            )));
+                            None
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            });
+            let change = RetailerChange {
+                name: body.name.map(|n| n.trim().to_owned()),
+                support_email: body
+                    .support_email
+                    .as_deref()
+                    .and_then(|e| support_email(&mut checks, e)),
+                locale: checks.locale("locale", body.locale.as_deref()),
+                currency: currency(&mut checks, body.currency.as_deref()),
+                time_zone: checks.time_zone("time_zone", body.time_zone.as_deref()),
+                business_days: body.business_days,
+                holidays,
+            };
+            checks.finish()?;
+            Ok(s.store.update_retailer(&id, change, s.clock.now())?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(RetailerView::from(&retailer)))
+}
+
+pub async fn create_staff(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    JsonBody(body): JsonBody<CreateStaff>,
+) -> Result<HttpResponse, ApiError> {
+    let retailer_id = path.into_inner();
+    let user = state
+        .blocking(move |s| {
+            let retailer = managed_retailer(s, &caller, &retailer_id)?;
+            let mut checks = Checks::default();
+            let (email, hash) = new_person(
+                s,
+                &mut checks,
+                &body.email,
+                body.password.as_deref(),
+                &body.display_name,
+            )?;
+            checks.finish()?;
+            let new = NewUser {
+                email,
+                password_hash: hash,
+                display_name: body.display_name.trim().to_owned(),
+                role: Role::RetailerStaff,
+                retailer_id: Some(retailer.id.clone()),
+                locale: retailer.locale,
+                time_zone: retailer.time_zone.clone(),
+            };
+            let id = uuid::Uuid::new_v4().to_string();
+            s.store
+                .create_person(new, id, body.password.is_none(), s.clock.now())
+                .map_err(email_taken)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!(
+                "/api/v1/retailers/{}/staff/{}",
+                user.retailer_id.clone().unwrap_or_default(),
+                user.id
+            ),
+        ))
+        .json(StaffView::from(&user)))
+}
+
+pub async fn list_staff(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let retailer_id = path.into_inner();
+    let staff = state
+        .blocking(move |s| {
+            managed_retailer(s, &caller, &retailer_id)?;
+            Ok(s.store.staff_of(&retailer_id)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Items {
+        items: staff.iter().map(StaffView::from).collect(),
+        next_cursor: None,
+    }))
+}
+
+pub async fn remove_staff(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (retailer_id, user_id) = path.into_inner();
+    state
+        .blocking(move |s| {
+            managed_retailer(s, &caller, &retailer_id)?;
+            let user = s.store.user(&user_id)?.ok_or(ApiError::NotFound)?;
+            if user.role != Role::RetailerStaff
+                || user.retailer_id.as_deref() != Some(retailer_id.as_str())
+                || !user.is_active()
+            {
+                return Err(ApiError::NotFound);
+            }
+            Ok(s.store.disable_user(&user_id, s.clock.now())?)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,2 @@
+mod password;
+mod token;

@@ -1,0 +1,366 @@
+//! Complaints: the one `record_transition` transaction (new state and
+//! version, the event row, the message row, the outbox rows) and the reads
+//! of complaints, their event log and their message thread.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use odr_domain::complaint::{Complaint, ComplaintState, EventRecord, Transition};
+use odr_domain::taxonomy::{Category, Code};
+
+use crate::outbox::write_notifications;
+use crate::page::{Cursor, Page};
+use crate::schema::{complaint_events, complaints, messages};
+use crate::time::{from_db, to_db};
+use crate::{DbConnection, Store, StoreError};
+
+/// A complaint as stored: the domain aggregate and its optimistic version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredComplaint {
+    pub complaint: Complaint,
+    pub version: i64,
+}
+
+/// Whose complaints a list shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Visibility {
+    Customer(String),
+    Retailer(String),
+    /// Assigned to this mediator, or escalated and waiting for one.
+    Mediator(String),
+    Everything,
+}
+
+#[derive(Debug, Clone)]
+pub struct ComplaintQuery {
+    pub visibility: Visibility,
+    pub state: Option<ComplaintState>,
+    pub category: Option<Category>,
+    pub retailer_id: Option<String>,
+    pub after: Option<Cursor>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StoredEvent {
+    pub seq: i64,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub actor_id: Option<String>,
+    pub actor_role: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub payload: serde_json::Value,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StoredMessage {
+    pub id: String,
+    pub seq: i64,
+    pub author_id: String,
+    pub author_role: String,
+    pub body: Option<String>,
+    pub phrase_codes: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = complaints)]
+struct ComplaintRow {
+    id: String,
+    reference: String,
+    retailer_id: String,
+    customer_id: String,
+    mediator_id: Option<String>,
+    state: String,
+    outcome: Option<String>,
+    category: String,
+    order_reference: String,
+    next_deadline_at: Option<NaiveDateTime>,
+    machine: String,
+    version: i64,
+    last_seq: i64,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl ComplaintRow {
+    fn of(complaint: &Complaint, version: i64) -> ComplaintRow {
+        let f = complaint.facts();
+        ComplaintRow {
+            id: f.id.clone(),
+            reference: f.reference.clone(),
+            retailer_id: f.retailer_id.clone(),
+            customer_id: f.customer_id.clone(),
+            mediator_id: f.mediator.as_ref().map(|m| m.id.clone()),
+            state: complaint.state().code().to_owned(),
+            outcome: complaint.outcome().map(|o| o.code().to_owned()),
+            category: f.category.code().to_owned(),
+            order_reference: f.order_reference.clone(),
+            next_deadline_at: complaint.next_deadline_at().map(to_db),
+            machine: complaint.to_json(),
+            version,
+            last_seq: complaint.last_seq(),
+            created_at: to_db(f.created_at),
+            updated_at: to_db(complaint.updated_at()),
+        }
+    }
+
+    fn restore(self) -> Result<StoredComplaint, StoreError> {
+        Ok(StoredComplaint {
+            complaint: Complaint::from_json(&self.machine)?,
+            version: self.version,
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = complaint_events)]
+struct EventRow {
+    complaint_id: String,
+    seq: i64,
+    event_type: String,
+    actor_id: Option<String>,
+    actor_role: String,
+    from_state: Option<String>,
+    to_state: String,
+    payload: String,
+    at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = messages)]
+struct MessageRow {
+    id: String,
+    complaint_id: String,
+    seq: i64,
+    author_id: String,
+    author_role: String,
+    body: Option<String>,
+    phrase_codes: String,
+    created_at: NaiveDateTime,
+}
+
+fn load(conn: &mut DbConnection, id: &str) -> Result<Option<StoredComplaint>, StoreError> {
+    complaints::table
+        .find(id)
+        .select(ComplaintRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(ComplaintRow::restore)
+        .transpose()
+}
+
+/// The event row, its message row for a `message`, and the outbox rows.
+fn write_effects(conn: &mut DbConnection, t: &Transition) -> Result<(), StoreError> {
+    let facts = t.complaint.facts();
+    let r: &EventRecord = &t.record;
+    diesel::insert_into(complaint_events::table)
+        .values(EventRow {
+            complaint_id: facts.id.clone(),
+            seq: r.seq,
+            event_type: r.kind.code().to_owned(),
+            actor_id: r.actor_id.clone(),
+            actor_role: r.actor_role.code().to_owned(),
+            from_state: r.from_state.map(|s| s.code().to_owned()),
+            to_state: r.to_state.code().to_owned(),
+            payload: r.payload.to_string(),
+            at: to_db(r.at),
+        })
+        .execute(conn)?;
+    if r.kind == odr_domain::complaint::EventKind::Message {
+        let text = |key: &str| {
+            r.payload
+                .get(key)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        diesel::insert_into(messages::table)
+            .values(MessageRow {
+                id: text("message_id").unwrap_or_default(),
+                complaint_id: facts.id.clone(),
+                seq: r.seq,
+                author_id: r.actor_id.clone().unwrap_or_default(),
+                author_role: r.actor_role.code().to_owned(),
+                body: text("body"),
+                phrase_codes: r
+                    .payload
+                    .get("phrase_codes")
+                    .map_or_else(|| "[]".into(), |v| v.to_string()),
+                created_at: to_db(r.at),
+            })
+            .execute(conn)?;
+    }
+    write_notifications(conn, t)
+}
+
+impl Store {
+    /// Writes a just-filed complaint with its `file` event and outbox rows.
+    /// A taken reference is `Conflict` (the caller draws a new one).
+    pub fn insert_filed(&self, t: &Transition) -> Result<StoredComplaint, StoreError> {
+        self.write_transaction(|conn| {
+            diesel::insert_into(complaints::table)
+                .values(ComplaintRow::of(&t.complaint, 1))
+                .execute(conn)?;
+            write_effects(conn, t)?;
+            Ok(StoredComplaint {
+                complaint: t.complaint.clone(),
+                version: 1,
+            })
+        })
+    }
+
+    /// Writes one accepted event: the new state and version, the event row
+    /// and the outbox rows, in one transaction. When the complaint is no
+    /// longer at `expected_version`, someone else's event won: `Conflict`,
+    /// and nothing is written.
+    pub fn record_transition(
+        &self,
+        expected_version: i64,
+        t: &Transition,
+    ) -> Result<StoredComplaint, StoreError> {
+        let version = expected_version + 1;
+        let row = ComplaintRow::of(&t.complaint, version);
+        self.write_transaction(|conn| {
+            let updated = diesel::update(
+                complaints::table
+                    .find(&row.id)
+                    .filter(complaints::version.eq(expected_version)),
+            )
+            .set((
+                complaints::mediator_id.eq(&row.mediator_id),
+                complaints::state.eq(&row.state),
+                complaints::outcome.eq(&row.outcome),
+                complaints::next_deadline_at.eq(row.next_deadline_at),
+                complaints::machine.eq(&row.machine),
+                complaints::version.eq(version),
+                complaints::last_seq.eq(row.last_seq),
+                complaints::updated_at.eq(row.updated_at),
+            ))
+            .execute(conn)?;
+            if updated == 0 {
+                return Err(StoreError::Conflict(
+                    "the complaint changed meanwhile".into(),
+                ));
+            }
+            write_effects(conn, t)?;
+            Ok(StoredComplaint {
+                complaint: t.complaint.clone(),
+                version,
+            })
+        })
+    }
+
+    pub fn complaint(&self, id: &str) -> Result<Option<StoredComplaint>, StoreError> {
+        self.with_conn(|conn| load(conn, id))
+    }
+
+    /// Newest first, filtered to what the caller may see.
+    pub fn list_complaints(&self, q: &ComplaintQuery) -> Result<Page<StoredComplaint>, StoreError> {
+        self.with_conn(|conn| {
+            let mut query = complaints::table
+                .select(ComplaintRow::as_select())
+                .order((complaints::created_at.desc(), complaints::id.desc()))
+                .limit(q.limit + 1)
+                .into_boxed();
+            query = match &q.visibility {
+                Visibility::Customer(id) => query.filter(complaints::customer_id.eq(id.clone())),
+                Visibility::Retailer(id) => query.filter(complaints::retailer_id.eq(id.clone())),
+                Visibility::Mediator(id) => query.filter(
+                    complaints::mediator_id
+                        .eq(id.clone())
+                        .or(complaints::mediator_id
+                            .is_null()
+                            .and(complaints::state.eq(ComplaintState::Escalated.code()))),
+                ),
+                Visibility::Everything => query,
+            };
+            if let Some(state) = q.state {
+                query = query.filter(complaints::state.eq(state.code()));
+            }
+            if let Some(category) = q.category {
+                query = query.filter(complaints::category.eq(category.code()));
+            }
+            if let Some(retailer) = &q.retailer_id {
+                query = query.filter(complaints::retailer_id.eq(retailer.clone()));
+            }
+            if let Some(c) = &q.after {
+                query = query.filter(
+                    complaints::created_at.lt(c.at).or(complaints::created_at
+                        .eq(c.at)
+                        .and(complaints::id.lt(c.id.clone()))),
+                );
+            }
+            let rows: Vec<ComplaintRow> = query.load(conn)?;
+            let more = rows.len() as i64 > q.limit;
+            let mut items = rows
+                .into_iter()
+                .take(q.limit as usize)
+                .map(ComplaintRow::restore)
+                .collect::<Result<Vec<_>, _>>()?;
+            let next_cursor = if more {
+                items.last().map(|s| {
+                    let f = s.complaint.facts();
+                    Cursor {
+                        at: to_db(f.created_at),
+                        id: f.id.clone(),
+                    }
+                    .encode()
+                })
+            } else {
+                None
+            };
+            items.shrink_to_fit();
+            Ok(Page { items, next_cursor })
+        })
+    }
+
+    /// The event log, oldest first.
+    pub fn events(&self, complaint_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        self.with_conn(|conn| {
+            let rows: Vec<EventRow> = complaint_events::table
+                .filter(complaint_events::complaint_id.eq(complaint_id))
+                .order(complaint_events::seq.asc())
+                .select(EventRow::as_select())
+                .load(conn)?;
+            rows.into_iter()
+                .map(|r| {
+                    Ok(StoredEvent {
+                        seq: r.seq,
+                        event_type: r.event_type,
+                        actor_id: r.actor_id,
+                        actor_role: r.actor_role,
+                        from_state: r.from_state,
+                        to_state: r.to_state,
+                        payload: serde_json::from_str(&r.payload)?,
+                        at: from_db(r.at),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// The message thread, oldest first.
+    pub fn messages(&self, complaint_id: &str) -> Result<Vec<StoredMessage>, StoreError> {
+        self.with_conn(|conn| {
+            let rows: Vec<MessageRow> = messages::table
+                .filter(messages::complaint_id.eq(complaint_id))
+                .order(messages::seq.asc())
+                .select(MessageRow::as_select())
+                .load(conn)?;
+            rows.into_iter()
+                .map(|r| {
+                    Ok(StoredMessage {
+                        id: r.id,
+                        seq: r.seq,
+                        author_id: r.author_id,
+                        author_role: r.author_role,
+                        body: r.body,
+                        phrase_codes: serde_json::from_str(&r.phrase_codes)?,
+                        created_at: from_db(r.created_at),
+                    })
+                })
+                .collect()
+        })
+    }
+}

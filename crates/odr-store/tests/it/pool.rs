@@ -1,0 +1,112 @@
+use std::time::{Duration, Instant};
+
+use diesel::sql_types::{BigInt, Text};
+use diesel::{QueryableByName, RunQueryDsl};
+use odr_store::{Backend, PoolOptions, SqliteSynchronous, Store, StoreError};
+
+on_both_backends! {
+    /// /readyz answers ready while the database answers.
+    fn ping_succeeds_on_a_reachable_database(db) {
+        let store = db.store();
+        store.ping().expect("ping on a reachable database");
+        assert_eq!(store.backend(), db.backend);
+    }
+}
+
+#[test]
+fn ping_reports_an_unreachable_postgres_as_unavailable_quickly() {
+    let options = PoolOptions {
+        max_size: 1,
+        min_idle: Some(0),
+        connect_timeout: Duration::from_millis(300),
+        ..PoolOptions::default()
+    };
+    let store = Store::connect("postgres://odr:secret@127.0.0.1:1/odr", options)
+        .expect("connect only prepares the pool; the server may come up later");
+    let started = Instant::now();
+    let error = store.ping().expect_err("nothing listens on port 1");
+    assert!(
+        matches!(error, StoreError::Unavailable(_)),
+        "/readyz needs Unavailable (503), got {error:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "ping took {:?}; readiness probes would time out",
+        started.elapsed()
+    );
+    assert!(!format!("{store:?} {error}").contains("secret"));
+}
+
+#[test]
+fn sqlite_store_creates_missing_directories_and_reports_an_absolute_path() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let url = format!("sqlite://{}/nested/data/odr.db", dir.path().display());
+    let store = Store::connect(&url, PoolOptions::default()).expect("sqlite store");
+    store.ping().expect("ping creates the file");
+    let path = store
+        .url()
+        .sqlite_path()
+        .expect("an SQLite store has a path");
+    assert!(path.is_absolute() && path.exists(), "{}", path.display());
+}
+
+#[derive(QueryableByName)]
+struct JournalMode {
+    #[diesel(sql_type = Text)]
+    journal_mode: String,
+}
+
+#[derive(QueryableByName)]
+struct Setting {
+    #[diesel(sql_type = BigInt)]
+    value: i64,
+}
+
+fn pragma(store: &Store, query: &str) -> i64 {
+    let mut conn = store.get().expect("a connection");
+    let rows: Vec<Setting> = diesel::sql_query(query).load(&mut *conn).expect(query);
+    rows.first().map(|row| row.value).expect(query)
+}
+
+#[test]
+fn every_sqlite_connection_is_configured_for_concurrent_service() {
+    for (synchronous, expected) in [(SqliteSynchronous::Normal, 1), (SqliteSynchronous::Full, 2)] {
+        let db = odr_store::testing::TestDatabase::for_backend(Backend::Sqlite);
+        let store = db.store_with(PoolOptions {
+            sqlite_synchronous: synchronous,
+            ..odr_store::testing::test_pool_options()
+        });
+        let mut conn = store.get().expect("a connection");
+        let mode: Vec<JournalMode> = diesel::sql_query("PRAGMA journal_mode")
+            .load(&mut *conn)
+            .expect("journal mode");
+        drop(conn);
+        assert_eq!(mode.first().map(|m| m.journal_mode.as_str()), Some("wal"));
+        let foreign_keys = pragma(
+            &store,
+            "SELECT foreign_keys AS value FROM pragma_foreign_keys",
+        );
+        assert_eq!(foreign_keys, 1, "foreign keys are not enforced");
+        let timeout = pragma(&store, "SELECT timeout AS value FROM pragma_busy_timeout");
+        assert_eq!(timeout, 5000, "busy_timeout");
+        let sync = pragma(
+            &store,
+            "SELECT synchronous AS value FROM pragma_synchronous",
+        );
+        assert_eq!(sync, expected, "synchronous for {synchronous:?}");
+    }
+}
+
+#[test]
+fn impossible_pool_sizes_are_configuration_errors_not_panics() {
+    for (max_size, min_idle) in [(0, None), (2, Some(3))] {
+        let options = PoolOptions {
+            max_size,
+            min_idle,
+            ..PoolOptions::default()
+        };
+        let error = Store::connect("postgres://127.0.0.1:1/odr", options)
+            .expect_err("an impossible pool must be refused");
+        assert!(matches!(error, StoreError::InvalidOptions(_)), "{error:?}");
+    }
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what `make test` needs, and only what is missing, so a second run
+# costs a few checks: rustfmt and clippy, cargo-nextest, the PostgreSQL server
+# tools (for a throwaway cluster when no server runs) and libpq's headers,
+# and Python's aiosmtpd (the SMTP sink of the mail tests).
+set -euo pipefail
+
+say() { printf 'test-setup: %s\n' "$*" >&2; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# --- Rust tools ----------------------------------------------------------------
+missing_components=()
+cargo fmt --version >/dev/null 2>&1 || missing_components+=(rustfmt)
+cargo clippy --version >/dev/null 2>&1 || missing_components+=(clippy)
+if [ ${#missing_components[@]} -gt 0 ]; then
+    say "rustup component add ${missing_components[*]}"
+    rustup component add "${missing_components[@]}"
+fi
+
+if ! cargo nextest --version >/dev/null 2>&1; then
+    say "cargo-nextest is missing; building it (a few minutes)"
+    cargo install cargo-nextest --locked
+fi
+
+# --- Debian packages -----------------------------------------------------------
+pg_server_tools() {
+    have initdb && have pg_ctl && return 0
+    # Debian keeps the server tools in a versioned directory off PATH.
+    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
+}
+packages=()
+pg_server_tools || packages+=(postgresql)
+have psql || packages+=(postgresql-client)
+dpkg-query -W -f='${Status}' libpq-dev 2>/dev/null | grep -q 'install ok installed' ||
+    packages+=(libpq-dev)
+if [ ${#packages[@]} -gt 0 ]; then
+    sudo=()
+    [ "$(id -u)" = 0 ] || sudo=(sudo)
+    say "apt-get install ${packages[*]}"
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+        "${packages[@]}"
+fi
+
+# --- Python --------------------------------------------------------------------
+if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+    say "pip install aiosmtpd"
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore aiosmtpd
+fi
+
+say "ready"
