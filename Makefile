@@ -44,7 +44,7 @@ test:
 	exit $$status
 
 test-steps:
-	scripts/test-setup.sh
+	bash scripts/test-setup.sh
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory nextest
 
@@ -53,7 +53,7 @@ test-steps:
 nextest:
 	@rm -f $(JUNIT)
 	@status=0; \
-	scripts/ensure-postgres.sh env RUST_BACKTRACE=1 \
+	bash scripts/ensure-postgres.sh env RUST_BACKTRACE=1 \
 		$(CARGO) nextest run $(WORKSPACE) --profile ci || status=$$?; \
 	echo; python3 scripts/count-tests.py $(JUNIT); \
 	exit $$status

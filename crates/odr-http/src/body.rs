@@ -248,10 +248,19 @@ fn classify(path: &str, message: &str) -> Classified {
     }
     let friendly = match message.strip_prefix("invalid value: ") {
         Some(rest) => match rest.split_once(", expected ") {
-            Some((got, expected)) => format!(
-                "{} is not accepted; expected {expected}.",
-                got.replace('`', "")
-            ),
+            Some((got, expected)) => {
+                let expected = match expected_kind(expected) {
+                    "a whole number" if expected.starts_with('u') => {
+                        "a whole number of 0 or more, within range"
+                    }
+                    "a whole number" => "a whole number within range",
+                    _ => expected,
+                };
+                format!(
+                    "{} is not accepted; expected {expected}.",
+                    got.replace('`', "")
+                )
+            }
             None => format!("This value is not accepted: {rest}."),
         },
         None => message.to_owned(),

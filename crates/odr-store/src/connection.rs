@@ -7,18 +7,20 @@
 //! match conn {
 //!     DbConnection::Postgresql(pg) => diesel::insert_into(settings::table)
 //!         .values(&row).on_conflict_do_nothing().execute(pg),
-//!     DbConnection::Sqlite(lite) => diesel::insert_or_ignore_into(settings::table)
-//!         .values(&row).execute(lite),
+//!     DbConnection::Sqlite(lite) => diesel::insert_into(settings::table)
+//!         .values(&row).on_conflict_do_nothing().execute(lite),
 //! }
 //! ```
 
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
 use diesel::sqlite::SqliteConnection;
-use diesel::{Connection, ConnectionResult};
+use diesel::{Connection, ConnectionError, ConnectionResult};
+
+use crate::error::is_busy_message;
 
 pub use crate::database_url::DatabaseUrl;
 
@@ -114,10 +116,28 @@ fn configure_sqlite(
         "PRAGMA foreign_keys = ON;",
     ];
     for pragma in pragmas {
-        conn.batch_execute(pragma)
-            .map_err(|e| diesel::ConnectionError::BadConnection(format!("{pragma} failed: {e}")))?;
+        execute_when_unlocked(conn, pragma)
+            .map_err(|e| ConnectionError::BadConnection(format!("{pragma} failed: {e}")))?;
     }
     Ok(())
+}
+
+/// Switching a new file to WAL needs an exclusive lock, and SQLite reports
+/// "database is locked" at once, without the busy handler, while another
+/// connection (a pool filling up, a second process) opens the same new file.
+/// Once the file is in WAL mode (it stays so), this succeeds first time.
+fn execute_when_unlocked(conn: &mut SqliteConnection, sql: &str) -> diesel::QueryResult<()> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match conn.batch_execute(sql) {
+            Err(diesel::result::Error::DatabaseError(_, info))
+                if is_busy_message(info.message()) && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
 }
 
 impl DbConnection {
@@ -125,7 +145,9 @@ impl DbConnection {
     /// write lock is taken up front and two writers queue on `busy_timeout`
     /// instead of deadlocking when a reader upgrades; a plain `BEGIN` on
     /// PostgreSQL. Commits on `Ok`, rolls back on `Err` (and, through the
-    /// pool's broken-connection check, on panic).
+    /// pool's broken-connection check, on panic). Do not nest: SQLite refuses
+    /// a second `BEGIN` (`AlreadyInTransaction`) where PostgreSQL would make
+    /// it a savepoint.
     pub fn write_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, E>,

@@ -85,7 +85,7 @@ pub fn classify(error: DieselError) -> StoreError {
 /// SQLite reports `SQLITE_BUSY`/`SQLITE_LOCKED` only through its message
 /// ("database is locked", "database table is locked", "database schema is
 /// locked"); diesel maps them to `Unknown`.
-fn is_busy_message(message: &str) -> bool {
+pub(crate) fn is_busy_message(message: &str) -> bool {
     let message = message.to_ascii_lowercase();
     message.contains("is locked") || message.contains("database is busy")
 }

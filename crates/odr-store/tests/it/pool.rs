@@ -110,3 +110,30 @@ fn impossible_pool_sizes_are_configuration_errors_not_panics() {
         assert!(matches!(error, StoreError::InvalidOptions(_)), "{error:?}");
     }
 }
+
+#[test]
+fn many_connections_opening_a_new_sqlite_file_at_once_all_succeed() {
+    use std::sync::{Arc, Barrier};
+    const OPENERS: usize = 8;
+    for _ in 0..5 {
+        let db = odr_store::testing::TestDatabase::sqlite();
+        let url = Arc::new(odr_store::DatabaseUrl::parse(&db.url).expect("test URL"));
+        let barrier = Arc::new(Barrier::new(OPENERS));
+        let openers: Vec<_> = (0..OPENERS)
+            .map(|_| {
+                let (url, barrier) = (Arc::clone(&url), Arc::clone(&barrier));
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    let timeout = Duration::from_secs(5);
+                    odr_store::DbConnection::open(&url, timeout, SqliteSynchronous::Normal)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        for opener in openers {
+            let opened = opener.join().expect("opener thread");
+            opened.expect("a process starting next to another could not open the database");
+        }
+    }
+}
