@@ -1,6 +1,9 @@
 //! Black-box tests: the real actix app on real SQLite and PostgreSQL
 //! databases (one throwaway database per test), and the real `odr` binary.
 
+// A failing unwrap in a test is a failing test, with its message.
+#![allow(clippy::unwrap_used)]
+
 mod access;
 mod journeys;
 mod people;

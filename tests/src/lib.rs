@@ -130,7 +130,10 @@ impl TestApp {
             .create_retailer(
                 NewRetailer {
                     name: name.into(),
-                    support_email: format!("support@{}.test", name.to_lowercase().replace(' ', "-")),
+                    support_email: format!(
+                        "support@{}.test",
+                        name.to_lowercase().replace(' ', "-")
+                    ),
                     locale: Locale::De,
                     currency: Currency::default(),
                     time_zone: "UTC".into(),
@@ -148,7 +151,11 @@ impl TestApp {
         World {
             admin: self.person("admin@odr.test", Role::Admin, None),
             staff: self.person("staff@teapot.test", Role::RetailerStaff, Some(&retailer_id)),
-            other_staff: self.person("staff@other.test", Role::RetailerStaff, Some(&other_retailer_id)),
+            other_staff: self.person(
+                "staff@other.test",
+                Role::RetailerStaff,
+                Some(&other_retailer_id),
+            ),
             mediator: self.person("mia@odr.test", Role::Mediator, None),
             other_mediator: self.person("max@odr.test", Role::Mediator, None),
             customer: self.person("chris@example.test", Role::Customer, None),
@@ -215,7 +222,9 @@ where
             let res = e.error_response();
             let status = res.status();
             let headers = res.headers().clone();
-            let bytes = actix_web::body::to_bytes(res.into_body()).await.unwrap_or_default();
+            let bytes = actix_web::body::to_bytes(res.into_body())
+                .await
+                .unwrap_or_default();
             return answer(status, headers, &bytes);
         }
     };

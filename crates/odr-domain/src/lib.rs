@@ -5,11 +5,11 @@
 //! a parameter. Adapters (storage, mail, HTTP) depend on it; it depends on
 //! nothing of theirs.
 
-pub mod locale;
-pub mod taxonomy;
 pub mod actor;
 pub mod complaint;
+pub mod locale;
 pub mod money;
+pub mod taxonomy;
 pub mod validation;
 
 pub use actor::{Actor, Role};

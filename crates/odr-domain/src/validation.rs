@@ -60,7 +60,11 @@ impl Violations {
 /// A text of at most `max` characters; `required` texts must not be blank.
 pub fn text(field: &str, value: &str, max: usize, required: bool) -> Result<(), Violation> {
     if required && value.trim().is_empty() {
-        return Err(Violation::new(field, "required", "This field must not be empty."));
+        return Err(Violation::new(
+            field,
+            "required",
+            "This field must not be empty.",
+        ));
     }
     let len = value.chars().count();
     if len > max {

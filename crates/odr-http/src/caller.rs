@@ -75,7 +75,11 @@ impl FromRequest for Caller {
             let claims = state
                 .tokens
                 .verify(&token, state.clock.now())
-                .map_err(|e| ApiError::Unauthenticated(format!("The access token is not accepted: {e}. Sign in again.")))?;
+                .map_err(|e| {
+                    ApiError::Unauthenticated(format!(
+                        "The access token is not accepted: {e}. Sign in again."
+                    ))
+                })?;
             let user = state
                 .blocking(move |s| Ok(s.store.user(&claims.sub)?.map(|u| (u, claims.sev))))
                 .await?;

@@ -18,10 +18,10 @@ pub mod state;
 mod translate;
 mod views;
 
-pub use body::{BodyLimit, JsonBody, QueryParams};
-pub use problem::{ApiError, FieldError};
-pub use request_id::RequestId;
 pub use app::build as build_app;
+pub use body::{BodyLimit, JsonBody, QueryParams};
 pub use caller::Caller;
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use problem::{ApiError, FieldError};
+pub use request_id::RequestId;
 pub use state::AppState;

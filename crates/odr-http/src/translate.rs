@@ -44,7 +44,10 @@ impl From<Refusal> for ApiError {
                 allowed_actions,
                 ..
             } => ApiError::OfferLimitReached {
-                detail: format!("{}: use `escalate` to ask a mediator to decide.", capitalise(&detail)),
+                detail: format!(
+                    "{}: use `escalate` to ask a mediator to decide.",
+                    capitalise(&detail)
+                ),
                 state: state.code().to_owned(),
                 allowed_actions: names(&allowed_actions),
             },

@@ -1,9 +1,7 @@
 //! The JSON shapes the API answers with, built from domain and store types.
 
 use chrono::{DateTime, Utc};
-use odr_domain::complaint::{
-    Complaint, ComplaintState, Escalation, Item, Offer, Outcome, Ruling,
-};
+use odr_domain::complaint::{Complaint, ComplaintState, Escalation, Item, Offer, Outcome, Ruling};
 use odr_domain::money::Money;
 use odr_domain::taxonomy::{Category, Remedy};
 use odr_store::{Retailer, StoredComplaint, User};

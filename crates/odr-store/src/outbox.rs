@@ -191,7 +191,11 @@ impl Store {
                 Owner::User(id) => query.filter(outbox::recipient_user_id.eq(id.to_owned())),
             };
             let rows: Vec<OutboxRow> = query
-                .order((outbox::created_at.asc(), outbox::event_seq.asc(), outbox::id.asc()))
+                .order((
+                    outbox::created_at.asc(),
+                    outbox::event_seq.asc(),
+                    outbox::id.asc(),
+                ))
                 .select(OutboxRow::as_select())
                 .load(conn)?;
             rows.into_iter()

@@ -20,7 +20,7 @@ impl Cursor {
 
     pub fn decode(s: &str) -> Result<Cursor, StoreError> {
         let bad = || StoreError::Corrupt("cursor".into());
-        if s.len() % 2 != 0 || s.len() > 400 {
+        if !s.len().is_multiple_of(2) || s.len() > 400 {
             return Err(bad());
         }
         let bytes: Result<Vec<u8>, _> = (0..s.len())

@@ -290,7 +290,9 @@ impl Store {
             updated_at: to_db(now),
         };
         self.write_transaction(|conn| {
-            diesel::insert_into(users::table).values(&row).execute(conn)?;
+            diesel::insert_into(users::table)
+                .values(&row)
+                .execute(conn)?;
             let user = load_user(conn, &row.id)?.ok_or(StoreError::NotFound)?;
             if invite {
                 crate::outbox::write_invitation(conn, &user, now)?;

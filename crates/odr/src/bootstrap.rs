@@ -68,9 +68,21 @@ pub fn create_admin(
 
 pub const DEMO_PEOPLE: [(&str, &str, &str); 4] = [
     ("admin@demo.odr.test", "demo-admin-pass", "Ada Admin"),
-    ("staff@demo-shop.test", "demo-staff-pass", "Sam from Demo Shop"),
-    ("mediator@demo.odr.test", "demo-mediator-pass", "Mia Mediator"),
-    ("customer@demo.odr.test", "demo-customer-pass", "Chris Customer"),
+    (
+        "staff@demo-shop.test",
+        "demo-staff-pass",
+        "Sam from Demo Shop",
+    ),
+    (
+        "mediator@demo.odr.test",
+        "demo-mediator-pass",
+        "Mia Mediator",
+    ),
+    (
+        "customer@demo.odr.test",
+        "demo-customer-pass",
+        "Chris Customer",
+    ),
 ];
 
 pub fn seed_demo(store: &Store, settings: &Settings) -> Result<(), Failure> {
@@ -90,9 +102,30 @@ pub fn seed_demo(store: &Store, settings: &Settings) -> Result<(), Failure> {
             Utc::now(),
         )?,
     };
-    ensure_person(store, staff.0, staff.1, staff.2, Role::RetailerStaff, Some(retailer.id.clone()))?;
-    ensure_person(store, mediator.0, mediator.1, mediator.2, Role::Mediator, None)?;
-    let (chris, created) = ensure_person(store, customer.0, customer.1, customer.2, Role::Customer, None)?;
+    ensure_person(
+        store,
+        staff.0,
+        staff.1,
+        staff.2,
+        Role::RetailerStaff,
+        Some(retailer.id.clone()),
+    )?;
+    ensure_person(
+        store,
+        mediator.0,
+        mediator.1,
+        mediator.2,
+        Role::Mediator,
+        None,
+    )?;
+    let (chris, created) = ensure_person(
+        store,
+        customer.0,
+        customer.1,
+        customer.2,
+        Role::Customer,
+        None,
+    )?;
     if created {
         let mut rng = rand::rng();
         let t = Complaint::file(
@@ -124,9 +157,10 @@ pub fn seed_demo(store: &Store, settings: &Settings) -> Result<(), Failure> {
     }
     println!("Demo data is ready (for local trials only). Sign in with:");
     println!("  role            email                      password");
-    for ((email, password, _), role) in DEMO_PEOPLE
-        .iter()
-        .zip(["admin", "retailer staff", "mediator", "customer"])
+    for ((email, password, _), role) in
+        DEMO_PEOPLE
+            .iter()
+            .zip(["admin", "retailer staff", "mediator", "customer"])
     {
         println!("  {role:<15} {email:<26} {password}");
     }

@@ -60,8 +60,9 @@ fn main() -> ExitCode {
     serve::init_tracing(&settings.log);
     let result = match cli.command {
         Command::Serve { no_migrate } => serve::serve(&settings, !no_migrate),
-        Command::Migrate => serve::open_store(&settings)
-            .and_then(|store| serve::migrate(&store).map(|_| ())),
+        Command::Migrate => {
+            serve::open_store(&settings).and_then(|store| serve::migrate(&store).map(|_| ()))
+        }
         Command::CreateAdmin {
             email,
             password,

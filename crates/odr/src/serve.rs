@@ -65,10 +65,16 @@ fn jwt_secret(settings: &Settings, store: &Store) -> Result<String, Failure> {
     if let Some(secret) = &settings.jwt_secret {
         return Ok(secret.clone());
     }
-    Ok(odr_store::settings::get_or_insert_with(store, "jwt_secret", || {
-        let mut rng = rand::rng();
-        (0..48).map(|_| format!("{:02x}", rng.random::<u8>())).collect()
-    })?)
+    Ok(odr_store::settings::get_or_insert_with(
+        store,
+        "jwt_secret",
+        || {
+            let mut rng = rand::rng();
+            (0..48)
+                .map(|_| format!("{:02x}", rng.random::<u8>()))
+                .collect()
+        },
+    )?)
 }
 
 pub fn app_state(settings: &Settings, store: Store) -> Result<AppState, Failure> {
@@ -112,8 +118,8 @@ pub fn serve(settings: &Settings, run_migrations: bool) -> Result<(), Failure> {
     let listen = settings.listen.clone();
     let system = actix_web::rt::System::new();
     system.block_on(async move {
-        let server = actix_web::HttpServer::new(move || odr_http::build_app(state.clone()))
-            .bind(&listen)?;
+        let server =
+            actix_web::HttpServer::new(move || odr_http::build_app(state.clone())).bind(&listen)?;
         for addr in server.addrs() {
             tracing::info!("serving on http://{addr}");
         }

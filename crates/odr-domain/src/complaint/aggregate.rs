@@ -419,9 +419,7 @@ fn probes(action: Action, actor: &Actor) -> Vec<Command> {
     }
 }
 
-fn validate_filing(
-    filing: &Filing,
-) -> Result<(Option<crate::money::Money>, Vec<Item>), Refusal> {
+fn validate_filing(filing: &Filing) -> Result<(Option<crate::money::Money>, Vec<Item>), Refusal> {
     let mut v = Violations::default();
     v.check(validation::text(
         "order_reference",

@@ -4,10 +4,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::actor::Role;
 use crate::locale::Locale;
 use crate::money::{Currency, Money};
 use crate::taxonomy::{Category, EscalationReason, RejectionReason, Remedy};
-use crate::actor::Role;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ComplaintFacts {

@@ -19,9 +19,7 @@ use crate::validation::{self, limits, Violation};
 
 use super::command::{Command, OfferTerms, RulingTerms};
 use super::effects::{Notification, NotificationTemplate as T, Recipient};
-use super::facts::{
-    ComplaintFacts, Escalation, InFavourOf, Offer, OfferStatus, Rejection, Ruling,
-};
+use super::facts::{ComplaintFacts, Escalation, InFavourOf, Offer, OfferStatus, Rejection, Ruling};
 use super::policy::{Calendar, Policy};
 use super::refusal::Refusal;
 use super::vocabulary::{DeadlineKind, EventKind, Outcome as Ending};
@@ -243,7 +241,10 @@ impl ComplaintFacts {
     // --- who hears of it -------------------------------------------------
 
     fn every_party(&self, template: T) -> Vec<Notification> {
-        let mut to = vec![note(template, Recipient::Customer), note(template, Recipient::Retailer)];
+        let mut to = vec![
+            note(template, Recipient::Customer),
+            note(template, Recipient::Retailer),
+        ];
         if let Some(m) = &self.mediator {
             to.push(note(template, Recipient::Mediator(m.id.clone())));
         }
@@ -296,7 +297,13 @@ impl ComplaintFacts {
         check!(context, Self::long_text("message", message));
         let payload = json!({ "message": message });
         let to = vec![note(T::Acknowledged, Recipient::Customer)];
-        record(context, EventKind::Acknowledge, payload, to, State::acknowledged())
+        record(
+            context,
+            EventKind::Acknowledge,
+            payload,
+            to,
+            State::acknowledged(),
+        )
     }
 
     fn propose(&mut self, context: &mut Ctx<'_>, terms: &OfferTerms) -> Step {
@@ -311,7 +318,10 @@ impl ComplaintFacts {
             context,
             self.amount_for(Some(terms.remedy), terms.amount.as_ref(), "amount")
         );
-        check!(context, Self::long_text("message", terms.message.as_deref()));
+        check!(
+            context,
+            Self::long_text("message", terms.message.as_deref())
+        );
         let now = context.now;
         let expires_at = match terms.expires_at {
             None => context.calendar_free_add(context.policy.offer_expiry),
@@ -391,7 +401,10 @@ impl ComplaintFacts {
                 },
             );
         }
-        check!(context, Self::long_text("message", rejection.message.as_deref()));
+        check!(
+            context,
+            Self::long_text("message", rejection.message.as_deref())
+        );
         let now = context.now;
         let offer_by = context.calendar.add(now, context.policy.reoffer);
         let Some(offer) = self.current_offer_mut() else {
@@ -409,7 +422,13 @@ impl ComplaintFacts {
         offer.rejection = Some(rejection);
         self.deadlines.offer_by = Some(offer_by);
         let to = vec![note(T::OfferRejected, Recipient::Retailer)];
-        record(context, EventKind::Reject, payload, to, State::acknowledged())
+        record(
+            context,
+            EventKind::Reject,
+            payload,
+            to,
+            State::acknowledged(),
+        )
     }
 
     fn escalate_by_party(
@@ -421,7 +440,12 @@ impl ComplaintFacts {
         use EscalationReason as R;
         let actor = context.actor;
         let allowed: &[R] = if self.as_customer(actor).is_ok() {
-            &[R::NoAcknowledgement, R::NoOffer, R::OffersRejected, R::Other]
+            &[
+                R::NoAcknowledgement,
+                R::NoOffer,
+                R::OffersRejected,
+                R::Other,
+            ]
         } else if self.as_staff(actor).is_ok() {
             &[R::CustomerUnreasonable, R::Other]
         } else {
@@ -442,7 +466,14 @@ impl ComplaintFacts {
             );
         }
         check!(context, Self::long_text("message", message));
-        self.escalate(context, EventKind::Escalate, reason, actor.role, message, None)
+        self.escalate(
+            context,
+            EventKind::Escalate,
+            reason,
+            actor.role,
+            message,
+            None,
+        )
     }
 
     fn escalate_unfulfilled(
@@ -452,7 +483,7 @@ impl ComplaintFacts {
         message: Option<&str>,
     ) -> Step {
         check!(context, self.as_customer(context.actor));
-        if !self.deadlines.fulfil_by.is_some_and(|by| context.now > by) {
+        if self.deadlines.fulfil_by.is_none_or(|by| context.now <= by) {
             // Not yet: the shop still has time to carry out the offer.
             return Super;
         }
@@ -467,7 +498,14 @@ impl ComplaintFacts {
             );
         }
         check!(context, Self::long_text("message", message));
-        self.escalate(context, EventKind::Escalate, reason, Role::Customer, message, None)
+        self.escalate(
+            context,
+            EventKind::Escalate,
+            reason,
+            Role::Customer,
+            message,
+            None,
+        )
     }
 
     fn escalate(
@@ -515,7 +553,7 @@ impl ComplaintFacts {
         due: Option<DateTime<Utc>>,
         reason: EscalationReason,
     ) -> Step {
-        if context.actor.role != Role::System || !due.is_some_and(|d| context.now >= d) {
+        if !context.deadline_has_passed(due) {
             return Super;
         }
         self.escalate(
@@ -531,7 +569,7 @@ impl ComplaintFacts {
     fn lapse(&mut self, context: &mut Ctx<'_>) -> Step {
         let now = context.now;
         let due = self.current_offer().map(|o| o.expires_at);
-        if context.actor.role != Role::System || !due.is_some_and(|d| now >= d) {
+        if !context.deadline_has_passed(due) {
             return Super;
         }
         let Some(offer) = self.current_offer_mut() else {
@@ -545,7 +583,13 @@ impl ComplaintFacts {
             "offer_id": offer.id,
         });
         let to = self.every_party(T::Lapsed);
-        record(context, EventKind::DeadlinePassed, payload, to, State::closed(Ending::Lapsed))
+        record(
+            context,
+            EventKind::DeadlinePassed,
+            payload,
+            to,
+            State::closed(Ending::Lapsed),
+        )
     }
 
     fn fulfil(&mut self, context: &mut Ctx<'_>, message: Option<&str>) -> Step {
@@ -553,7 +597,13 @@ impl ComplaintFacts {
         check!(context, Self::long_text("message", message));
         let payload = json!({ "message": message });
         let to = self.every_party(T::Fulfilled);
-        record(context, EventKind::Fulfil, payload, to, State::closed(Ending::Resolved))
+        record(
+            context,
+            EventKind::Fulfil,
+            payload,
+            to,
+            State::closed(Ending::Resolved),
+        )
     }
 
     fn assign(&mut self, context: &mut Ctx<'_>, mediator: &super::MediatorRef) -> Step {
@@ -589,8 +639,17 @@ impl ComplaintFacts {
             "mediator_name": mediator.display_name,
             "previous_mediator_id": previous.map(|m| m.id),
         });
-        let to = vec![note(T::MediatorAssigned, Recipient::Mediator(mediator.id.clone()))];
-        record(context, EventKind::AssignMediator, payload, to, State::escalated())
+        let to = vec![note(
+            T::MediatorAssigned,
+            Recipient::Mediator(mediator.id.clone()),
+        )];
+        record(
+            context,
+            EventKind::AssignMediator,
+            payload,
+            to,
+            State::escalated(),
+        )
     }
 
     fn decide(&mut self, context: &mut Ctx<'_>, terms: &RulingTerms) -> Step {
@@ -625,13 +684,18 @@ impl ComplaintFacts {
         let payload = json!({ "ruling": ruling });
         self.ruling = Some(ruling);
         let to = self.every_party(T::Decided);
-        record(context, EventKind::Decide, payload, to, State::closed(Ending::Decided))
+        record(
+            context,
+            EventKind::Decide,
+            payload,
+            to,
+            State::closed(Ending::Decided),
+        )
     }
 
     fn decision_overdue(&mut self, context: &mut Ctx<'_>) -> Step {
         let now = context.now;
-        if context.actor.role != Role::System || !self.deadlines.decide_by.is_some_and(|d| now >= d)
-        {
+        if !context.deadline_has_passed(self.deadlines.decide_by) {
             return Super;
         }
         let next = context.calendar_free_add(context.policy.decision_reminder_every);
@@ -639,13 +703,26 @@ impl ComplaintFacts {
         match self.deadlines.decision_reminder_at {
             None => {
                 self.deadlines.decision_reminder_at = Some(next);
-                let payload = json!({ "deadline": DeadlineKind::DecideBy, "reason": "decision_overdue" });
-                record(context, EventKind::DeadlinePassed, payload, to, State::escalated())
+                let payload =
+                    json!({ "deadline": DeadlineKind::DecideBy, "reason": "decision_overdue" });
+                record(
+                    context,
+                    EventKind::DeadlinePassed,
+                    payload,
+                    to,
+                    State::escalated(),
+                )
             }
             Some(at) if now >= at => {
                 self.deadlines.decision_reminder_at = Some(next);
                 let payload = json!({ "deadline": DeadlineKind::DecideBy, "reminded": "admins" });
-                record(context, EventKind::Reminder, payload, to, State::escalated())
+                record(
+                    context,
+                    EventKind::Reminder,
+                    payload,
+                    to,
+                    State::escalated(),
+                )
             }
             Some(_) => Super,
         }
@@ -661,7 +738,13 @@ impl ComplaintFacts {
         }
         let payload = json!({ "reason": reason });
         let to = self.every_party(T::Withdrawn);
-        record(context, EventKind::Withdraw, payload, to, State::closed(Ending::Withdrawn))
+        record(
+            context,
+            EventKind::Withdraw,
+            payload,
+            to,
+            State::closed(Ending::Withdrawn),
+        )
     }
 
     fn message(
@@ -712,6 +795,11 @@ impl ComplaintFacts {
 }
 
 impl Ctx<'_> {
+    /// Only the engine acts on a deadline, and only once it has passed.
+    fn deadline_has_passed(&self, due: Option<DateTime<Utc>>) -> bool {
+        self.actor.role == Role::System && due.is_some_and(|d| self.now >= d)
+    }
+
     /// Customer and mediator deadlines run in plain calendar time.
     fn calendar_free_add(&self, span: std::time::Duration) -> DateTime<Utc> {
         Calendar::default().add(self.now, span)

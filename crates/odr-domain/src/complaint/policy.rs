@@ -72,7 +72,9 @@ impl Calendar {
     pub fn add(&self, start: DateTime<Utc>, span: Duration) -> DateTime<Utc> {
         let span = TimeDelta::from_std(span).unwrap_or(TimeDelta::MAX);
         if !self.business_days {
-            return start.checked_add_signed(span).unwrap_or(DateTime::<Utc>::MAX_UTC);
+            return start
+                .checked_add_signed(span)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC);
         }
         let mut remaining = span;
         let mut at = start.with_timezone(&self.time_zone);
@@ -108,7 +110,9 @@ mod tests {
     use chrono::TimeZone;
 
     fn utc(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, m, d, h, 0, 0).single().expect("valid time")
+        Utc.with_ymd_and_hms(y, m, d, h, 0, 0)
+            .single()
+            .expect("valid time")
     }
 
     #[test]
@@ -144,10 +148,15 @@ mod tests {
         };
         // Friday 23:30 UTC is already Saturday in Bratislava: the clock
         // starts on Monday 00:00 local (Sunday 23:00 UTC).
-        let start = Utc.with_ymd_and_hms(2026, 12, 4, 23, 30, 0).single().expect("t");
+        let start = Utc
+            .with_ymd_and_hms(2026, 12, 4, 23, 30, 0)
+            .single()
+            .expect("t");
         assert_eq!(
             c.add(start, Duration::from_secs(3600)),
-            Utc.with_ymd_and_hms(2026, 12, 7, 0, 0, 0).single().expect("t")
+            Utc.with_ymd_and_hms(2026, 12, 7, 0, 0, 0)
+                .single()
+                .expect("t")
         );
     }
 }

@@ -80,8 +80,13 @@ pub async fn register(
         .blocking(move |s| {
             let mut checks = Checks::default();
             let locale = checks.locale("locale", body.locale.as_deref());
-            let (email, hash) =
-                new_person(s, &mut checks, &body.email, Some(&body.password), &body.display_name)?;
+            let (email, hash) = new_person(
+                s,
+                &mut checks,
+                &body.email,
+                Some(&body.password),
+                &body.display_name,
+            )?;
             checks.finish()?;
             let new = NewUser {
                 email,
@@ -130,7 +135,12 @@ pub async fn login(
                 return Err(refused());
             }
             s.tokens
-                .issue(&user.id, user.role.code(), user.session_epoch, s.clock.now())
+                .issue(
+                    &user.id,
+                    user.role.code(),
+                    user.session_epoch,
+                    s.clock.now(),
+                )
                 .map_err(|e| ApiError::Internal(e.to_string()))
         })
         .await?;

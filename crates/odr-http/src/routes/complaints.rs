@@ -98,9 +98,20 @@ fn case_file(state: &AppState, caller: &Caller, id: &str) -> Result<StoredCompla
     Ok(stored)
 }
 
-pub fn view(state: &AppState, caller: &Caller, stored: &StoredComplaint) -> Result<ComplaintView, ApiError> {
-    let retailer = state.store.retailer(&stored.complaint.facts().retailer_id)?;
-    Ok(ComplaintView::build(stored, caller, state, retailer.as_ref()))
+pub fn view(
+    state: &AppState,
+    caller: &Caller,
+    stored: &StoredComplaint,
+) -> Result<ComplaintView, ApiError> {
+    let retailer = state
+        .store
+        .retailer(&stored.complaint.facts().retailer_id)?;
+    Ok(ComplaintView::build(
+        stored,
+        caller,
+        state,
+        retailer.as_ref(),
+    ))
 }
 
 pub async fn file(
@@ -124,7 +135,8 @@ pub async fn file(
                 )));
             }
             checks.finish()?;
-            let (Some(category), Some(desired_remedy), Some(retailer)) = (category, remedy, retailer)
+            let (Some(category), Some(desired_remedy), Some(retailer)) =
+                (category, remedy, retailer)
             else {
                 return Err(ApiError::Internal("checked fields missing".into()));
             };
@@ -197,7 +209,8 @@ pub async fn list(
                 }
                 parsed
             });
-            let category: Option<Category> = checks.optional_code("category", q.category.as_deref());
+            let category: Option<Category> =
+                checks.optional_code("category", q.category.as_deref());
             let after = cursor(q.cursor.as_deref())?;
             checks.finish()?;
             let visibility = match caller.role() {

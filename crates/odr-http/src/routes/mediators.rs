@@ -30,8 +30,13 @@ pub async fn create(
     let user = state
         .blocking(move |s| {
             let mut checks = Checks::default();
-            let (email, hash) =
-                new_person(s, &mut checks, &body.email, Some(&body.password), &body.display_name)?;
+            let (email, hash) = new_person(
+                s,
+                &mut checks,
+                &body.email,
+                Some(&body.password),
+                &body.display_name,
+            )?;
             checks.finish()?;
             let new = NewUser {
                 email,

@@ -29,11 +29,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(resource("/auth/register").post(auth::register))
                 .service(resource("/auth/login").post(auth::login))
                 .service(resource("/auth/logout").post(auth::logout))
-                .service(
-                    resource("/me")
-                        .get(me::me)
-                        .patch(me::update_me),
-                )
+                .service(resource("/me").get(me::me).patch(me::update_me))
                 .service(resource("/taxonomy").get(taxonomy::taxonomy))
                 .service(
                     resource("/retailers")
@@ -51,8 +47,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                         .post(retailers::create_staff),
                 )
                 .service(
-                    resource("/retailers/{id}/staff/{user_id}")
-                        .delete(retailers::remove_staff),
+                    resource("/retailers/{id}/staff/{user_id}").delete(retailers::remove_staff),
                 )
                 .service(
                     resource("/mediators")
@@ -71,24 +66,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
                         .get(complaints::messages)
                         .post(transitions::post_message),
                 )
-                .service(
-                    resource("/complaints/{id}/acknowledge")
-                        .post(transitions::acknowledge),
-                )
+                .service(resource("/complaints/{id}/acknowledge").post(transitions::acknowledge))
                 .service(resource("/complaints/{id}/offers").post(transitions::offer))
                 .service(resource("/complaints/{id}/accept").post(transitions::accept))
                 .service(resource("/complaints/{id}/reject").post(transitions::reject))
-                .service(
-                    resource("/complaints/{id}/escalate").post(transitions::escalate),
-                )
+                .service(resource("/complaints/{id}/escalate").post(transitions::escalate))
                 .service(resource("/complaints/{id}/fulfil").post(transitions::fulfil))
-                .service(
-                    resource("/complaints/{id}/mediator")
-                        .post(transitions::assign_mediator),
-                )
+                .service(resource("/complaints/{id}/mediator").post(transitions::assign_mediator))
                 .service(resource("/complaints/{id}/decision").post(transitions::decide))
-                .service(
-                    resource("/complaints/{id}/withdraw").post(transitions::withdraw),
-                ),
+                .service(resource("/complaints/{id}/withdraw").post(transitions::withdraw)),
         );
 }

@@ -82,7 +82,11 @@ pub fn cursor(value: Option<&str>) -> Result<Option<Cursor>, ApiError> {
     value
         .map(|c| {
             Cursor::decode(c).map_err(|_| {
-                ApiError::validation_one("cursor", "invalid_cursor", "Use a next_cursor this API gave you.")
+                ApiError::validation_one(
+                    "cursor",
+                    "invalid_cursor",
+                    "Use a next_cursor this API gave you.",
+                )
             })
         })
         .transpose()
@@ -113,7 +117,9 @@ pub async fn create(
             let new = NewRetailer {
                 name: body.name.trim().to_owned(),
                 support_email: email.unwrap_or_default(),
-                locale: checks.locale("locale", body.locale.as_deref()).unwrap_or_default(),
+                locale: checks
+                    .locale("locale", body.locale.as_deref())
+                    .unwrap_or_default(),
                 currency: currency(&mut checks, body.currency.as_deref()).unwrap_or_default(),
                 time_zone: checks
                     .time_zone("time_zone", body.time_zone.as_deref())
@@ -125,7 +131,10 @@ pub async fn create(
         })
         .await?;
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/retailers/{}", retailer.id)))
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/retailers/{}", retailer.id),
+        ))
         .json(RetailerView::from(&retailer)))
 }
 
@@ -137,7 +146,8 @@ pub async fn list(
     let page = state
         .blocking(move |s| {
             let after = cursor(q.cursor.as_deref())?;
-            Ok(s.store.list_retailers(after.as_ref(), clamp_limit(q.limit))?)
+            Ok(s.store
+                .list_retailers(after.as_ref(), clamp_limit(q.limit))?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(Items {

@@ -97,15 +97,26 @@ fn send(
     let calendar = retailer.as_ref().map(|r| r.calendar()).unwrap_or_default();
     let actor = caller.actor();
     let fresh_id = uuid::Uuid::new_v4().to_string();
-    let t = stored
-        .complaint
-        .apply(command, &actor, s.clock.now(), &s.policy, &calendar, &fresh_id)?;
+    let t = stored.complaint.apply(
+        command,
+        &actor,
+        s.clock.now(),
+        &s.policy,
+        &calendar,
+        &fresh_id,
+    )?;
     match s.store.record_transition(stored.version, &t) {
         Ok(saved) => Ok(saved),
         Err(StoreError::Conflict(_)) => {
             let now = visible_complaint(s, caller, id)?;
-            now.complaint
-                .apply(command, &actor, s.clock.now(), &s.policy, &calendar, &fresh_id)?;
+            now.complaint.apply(
+                command,
+                &actor,
+                s.clock.now(),
+                &s.policy,
+                &calendar,
+                &fresh_id,
+            )?;
             Err(ApiError::Conflict(
                 "Someone else changed this complaint at the same moment; please look at it again."
                     .into(),

@@ -3,8 +3,20 @@ use chrono::{Duration, Utc};
 use super::*;
 use crate::taxonomy::{EscalationReason, RejectionReason};
 
-fn apply(c: &Complaint, cmd: Command, actor: &Actor, at: chrono::DateTime<Utc>) -> Result<Transition, Refusal> {
-    c.apply(cmd_ref(&cmd), actor, at, &Policy::default(), &Calendar::default(), "id-x")
+fn apply(
+    c: &Complaint,
+    cmd: Command,
+    actor: &Actor,
+    at: chrono::DateTime<Utc>,
+) -> Result<Transition, Refusal> {
+    c.apply(
+        cmd_ref(&cmd),
+        actor,
+        at,
+        &Policy::default(),
+        &Calendar::default(),
+        "id-x",
+    )
 }
 
 fn cmd_ref(c: &Command) -> &Command {
@@ -39,7 +51,11 @@ fn filing_starts_in_filed_with_both_retailer_deadlines_and_two_notifications() {
     let d = &c.facts().deadlines;
     assert_eq!(d.acknowledge_by, Some(t0() + Duration::days(2)));
     assert_eq!(d.offer_by, Some(t0() + Duration::days(14)));
-    assert_eq!(c.facts().locale, Locale::Sk, "the customer's own locale is the default");
+    assert_eq!(
+        c.facts().locale,
+        Locale::Sk,
+        "the customer's own locale is the default"
+    );
 }
 
 #[test]
@@ -55,7 +71,9 @@ fn the_allowed_actions_of_each_party_follow_the_state() {
         c.allowed_actions(&customer(), t0(), &p, &cal),
         vec![Action::Escalate, Action::Withdraw]
     );
-    assert!(c.allowed_actions(&Actor::admin("a"), t0(), &p, &cal).is_empty());
+    assert!(c
+        .allowed_actions(&Actor::admin("a"), t0(), &p, &cal)
+        .is_empty());
     assert!(c
         .allowed_actions(&Actor::customer("someone-else"), t0(), &p, &cal)
         .is_empty());
@@ -64,33 +82,64 @@ fn the_allowed_actions_of_each_party_follow_the_state() {
 #[test]
 fn offer_reject_offer_escalate_assign_decide() {
     let c = filed(&Policy::default());
-    let c = apply(&c, Command::Acknowledge { message: None }, &staff(), t0()).unwrap().complaint;
-    let c = apply(&c, offer(Remedy::PartialRefund, Some(1000)), &staff(), t0()).unwrap().complaint;
+    let c = apply(&c, Command::Acknowledge { message: None }, &staff(), t0())
+        .unwrap()
+        .complaint;
+    let c = apply(&c, offer(Remedy::PartialRefund, Some(1000)), &staff(), t0())
+        .unwrap()
+        .complaint;
     assert_eq!(c.state(), ComplaintState::Proposed);
     let t = apply(&c, reject(), &customer(), t0()).unwrap();
     assert_eq!(t.record.from_state, Some(ComplaintState::Proposed));
     assert_eq!(t.record.to_state, ComplaintState::Acknowledged);
-    assert_eq!(t.notifications, vec![Notification { template: NotificationTemplate::OfferRejected, to: Recipient::Retailer }]);
-    let c = apply(&t.complaint, offer(Remedy::Replacement, None), &staff(), t0()).unwrap().complaint;
+    assert_eq!(
+        t.notifications,
+        vec![Notification {
+            template: NotificationTemplate::OfferRejected,
+            to: Recipient::Retailer
+        }]
+    );
+    let c = apply(
+        &t.complaint,
+        offer(Remedy::Replacement, None),
+        &staff(),
+        t0(),
+    )
+    .unwrap()
+    .complaint;
     let t = apply(
         &c,
-        Command::Escalate { reason: EscalationReason::OffersRejected, message: None },
+        Command::Escalate {
+            reason: EscalationReason::OffersRejected,
+            message: None,
+        },
         &customer(),
         t0(),
     )
     .unwrap();
     let c = t.complaint;
     assert_eq!(c.state(), ComplaintState::Escalated);
-    assert!(t.notifications.iter().any(|n| n.to == Recipient::Admins), "admins hear of an unassigned escalation");
-    let m = MediatorRef { id: "med-1".into(), display_name: "Mia".into() };
+    assert!(
+        t.notifications.iter().any(|n| n.to == Recipient::Admins),
+        "admins hear of an unassigned escalation"
+    );
+    let m = MediatorRef {
+        id: "med-1".into(),
+        display_name: "Mia".into(),
+    };
     let mediator = Actor::mediator("med-1");
-    let c = apply(&c, Command::AssignMediator { mediator: m }, &mediator, t0()).unwrap().complaint;
+    let c = apply(&c, Command::AssignMediator { mediator: m }, &mediator, t0())
+        .unwrap()
+        .complaint;
     let t = apply(
         &c,
         Command::Decide(RulingTerms {
             in_favour_of: InFavourOf::Customer,
             remedy: Some(Remedy::FullRefund),
-            amount: Some(MoneyInput { amount_minor: 2500, currency: "EUR".into() }),
+            amount: Some(MoneyInput {
+                amount_minor: 2500,
+                currency: "EUR".into(),
+            }),
             reasoning: "The photos show the damage.".into(),
         }),
         &mediator,
@@ -100,21 +149,34 @@ fn offer_reject_offer_escalate_assign_decide() {
     assert_eq!(t.complaint.state(), ComplaintState::Closed);
     assert_eq!(t.complaint.outcome(), Some(Outcome::Decided));
     assert_eq!(t.record.seq, 8);
-    assert_eq!(t.notifications.len(), 3, "customer, retailer and mediator hear of the ruling");
+    assert_eq!(
+        t.notifications.len(),
+        3,
+        "customer, retailer and mediator hear of the ruling"
+    );
 }
 
 #[test]
 fn the_last_offer_cannot_be_rejected_and_names_escalate() {
     let mut c = filed(&Policy::default());
     for round in 1..=3 {
-        c = apply(&c, offer(Remedy::Voucher, Some(500 * round)), &staff(), t0()).unwrap().complaint;
+        c = apply(
+            &c,
+            offer(Remedy::Voucher, Some(500 * round)),
+            &staff(),
+            t0(),
+        )
+        .unwrap()
+        .complaint;
         if round < 3 {
             c = apply(&c, reject(), &customer(), t0()).unwrap().complaint;
         }
     }
     let refusal = apply(&c, reject(), &customer(), t0()).unwrap_err();
     match &refusal {
-        Refusal::OfferLimitReached { allowed_actions, .. } => assert_eq!(
+        Refusal::OfferLimitReached {
+            allowed_actions, ..
+        } => assert_eq!(
             allowed_actions,
             &vec![Action::Accept, Action::Escalate, Action::Withdraw]
         ),
@@ -126,9 +188,23 @@ fn the_last_offer_cannot_be_rejected_and_names_escalate() {
 #[test]
 fn escalating_an_accepted_offer_waits_for_fulfil_by() {
     let c = filed(&Policy::default());
-    let c = apply(&c, offer(Remedy::Replacement, None), &staff(), t0()).unwrap().complaint;
-    let c = apply(&c, Command::Accept { offer_id: Some("id-x".into()) }, &customer(), t0()).unwrap().complaint;
-    let escalate = Command::Escalate { reason: EscalationReason::NotFulfilled, message: None };
+    let c = apply(&c, offer(Remedy::Replacement, None), &staff(), t0())
+        .unwrap()
+        .complaint;
+    let c = apply(
+        &c,
+        Command::Accept {
+            offer_id: Some("id-x".into()),
+        },
+        &customer(),
+        t0(),
+    )
+    .unwrap()
+    .complaint;
+    let escalate = Command::Escalate {
+        reason: EscalationReason::NotFulfilled,
+        message: None,
+    };
     let early = apply(&c, escalate.clone(), &customer(), t0() + Duration::days(13)).unwrap_err();
     assert!(early.is_invalid_transition(), "{early:?}");
     let late = apply(&c, escalate, &customer(), t0() + Duration::days(15)).unwrap();
@@ -138,16 +214,30 @@ fn escalating_an_accepted_offer_waits_for_fulfil_by() {
 #[test]
 fn accepting_a_stale_offer_is_a_conflict() {
     let c = filed(&Policy::default());
-    let c = apply(&c, offer(Remedy::Replacement, None), &staff(), t0()).unwrap().complaint;
-    let r = apply(&c, Command::Accept { offer_id: Some("old".into()) }, &customer(), t0()).unwrap_err();
+    let c = apply(&c, offer(Remedy::Replacement, None), &staff(), t0())
+        .unwrap()
+        .complaint;
+    let r = apply(
+        &c,
+        Command::Accept {
+            offer_id: Some("old".into()),
+        },
+        &customer(),
+        t0(),
+    )
+    .unwrap_err();
     assert!(matches!(r, Refusal::Conflict(_)), "{r:?}");
 }
 
 #[test]
 fn offer_then_accept_then_fulfil_resolves() {
     let c = filed(&Policy::default());
-    let c = apply(&c, offer(Remedy::FullRefund, Some(2500)), &staff(), t0()).unwrap().complaint;
-    let c = apply(&c, Command::Accept { offer_id: None }, &customer(), t0()).unwrap().complaint;
+    let c = apply(&c, offer(Remedy::FullRefund, Some(2500)), &staff(), t0())
+        .unwrap()
+        .complaint;
+    let c = apply(&c, Command::Accept { offer_id: None }, &customer(), t0())
+        .unwrap()
+        .complaint;
     let t = apply(&c, Command::Fulfil { message: None }, &staff(), t0()).unwrap();
     assert_eq!(t.complaint.outcome(), Some(Outcome::Resolved));
 }
@@ -167,8 +257,16 @@ fn deadlines_act_only_when_due() {
 #[test]
 fn an_expired_offer_lapses() {
     let c = filed(&Policy::default());
-    let c = apply(&c, offer(Remedy::Replacement, None), &staff(), t0()).unwrap().complaint;
-    let t = apply(&c, Command::DeadlinePassed, &Actor::system(), t0() + Duration::days(7)).unwrap();
+    let c = apply(&c, offer(Remedy::Replacement, None), &staff(), t0())
+        .unwrap()
+        .complaint;
+    let t = apply(
+        &c,
+        Command::DeadlinePassed,
+        &Actor::system(),
+        t0() + Duration::days(7),
+    )
+    .unwrap();
     assert_eq!(t.complaint.outcome(), Some(Outcome::Lapsed));
     assert_eq!(t.record.payload["reason"], "offer_expired");
 }
@@ -176,9 +274,17 @@ fn an_expired_offer_lapses() {
 #[test]
 fn wrong_roles_are_forbidden_and_closed_is_terminal() {
     let c = filed(&Policy::default());
-    let r = apply(&c, Command::Acknowledge { message: None }, &customer(), t0()).unwrap_err();
+    let r = apply(
+        &c,
+        Command::Acknowledge { message: None },
+        &customer(),
+        t0(),
+    )
+    .unwrap_err();
     assert!(matches!(r, Refusal::Forbidden(_)));
-    let c = apply(&c, Command::Withdraw { reason: None }, &customer(), t0()).unwrap().complaint;
+    let c = apply(&c, Command::Withdraw { reason: None }, &customer(), t0())
+        .unwrap()
+        .complaint;
     assert_eq!(c.outcome(), Some(Outcome::Withdrawn));
     let r = apply(&c, Command::Withdraw { reason: None }, &customer(), t0()).unwrap_err();
     assert!(r.is_invalid_transition());
@@ -187,7 +293,9 @@ fn wrong_roles_are_forbidden_and_closed_is_terminal() {
 #[test]
 fn a_stored_complaint_restores_to_the_same_machine() {
     let c = filed(&Policy::default());
-    let c = apply(&c, offer(Remedy::Replacement, None), &staff(), t0()).unwrap().complaint;
+    let c = apply(&c, offer(Remedy::Replacement, None), &staff(), t0())
+        .unwrap()
+        .complaint;
     let restored = Complaint::from_json(&c.to_json()).unwrap();
     assert_eq!(restored, c);
     assert_eq!(restored.state(), ComplaintState::Proposed);

@@ -27,12 +27,16 @@ fn remedy() -> impl Strategy<Value = Remedy> {
 }
 
 fn amount() -> impl Strategy<Value = Option<MoneyInput>> {
-    prop::option::of((prop_oneof![Just(-5i64), 1i64..5000], prop_oneof![Just("EUR"), Just("USD")]).prop_map(
-        |(a, c)| MoneyInput {
-            amount_minor: a,
-            currency: c.into(),
-        },
-    ))
+    prop::option::of(
+        (
+            prop_oneof![Just(-5i64), 1i64..5000],
+            prop_oneof![Just("EUR"), Just("USD")],
+        )
+            .prop_map(|(a, c)| MoneyInput {
+                amount_minor: a,
+                currency: c.into(),
+            }),
+    )
 }
 
 fn command() -> impl Strategy<Value = Command> {
@@ -50,35 +54,48 @@ fn command() -> impl Strategy<Value = Command> {
                 expires_at: days.map(|d| t0() + Duration::days(d)),
             })
         }),
-        prop::option::of(Just("id-x".to_string())).prop_map(|offer_id| Command::Accept { offer_id }),
-        (prop::sample::select(RejectionReason::ALL.to_vec()), prop::option::of(remedy())).prop_map(
-            |(reason, counter_remedy)| Command::Reject {
+        prop::option::of(Just("id-x".to_string()))
+            .prop_map(|offer_id| Command::Accept { offer_id }),
+        (
+            prop::sample::select(RejectionReason::ALL.to_vec()),
+            prop::option::of(remedy())
+        )
+            .prop_map(|(reason, counter_remedy)| Command::Reject {
                 reason,
                 counter_remedy,
                 message: None
-            }
-        ),
-        prop::sample::select(EscalationReason::ALL.to_vec())
-            .prop_map(|reason| Command::Escalate { reason, message: None }),
+            }),
+        prop::sample::select(EscalationReason::ALL.to_vec()).prop_map(|reason| Command::Escalate {
+            reason,
+            message: None
+        }),
         Just(Command::Fulfil { message: None }),
         mediator.prop_map(|mediator| Command::AssignMediator { mediator }),
-        (prop::option::of(remedy()), amount()).prop_map(|(remedy, amount)| Command::Decide(RulingTerms {
-            in_favour_of: InFavourOf::Split,
-            remedy,
-            amount,
-            reasoning: "Both sides share the blame.".into(),
-        })),
+        (prop::option::of(remedy()), amount()).prop_map(|(remedy, amount)| Command::Decide(
+            RulingTerms {
+                in_favour_of: InFavourOf::Split,
+                remedy,
+                amount,
+                reasoning: "Both sides share the blame.".into(),
+            }
+        )),
         Just(Command::Withdraw { reason: None }),
         Just(Command::DeadlinePassed),
-        prop::sample::subsequence(Phrase::ALL.to_vec(), 0..3).prop_map(|phrase_codes| Command::Message {
-            body: None,
-            phrase_codes
+        prop::sample::subsequence(Phrase::ALL.to_vec(), 0..3).prop_map(|phrase_codes| {
+            Command::Message {
+                body: None,
+                phrase_codes,
+            }
         }),
     ]
 }
 
 fn step() -> impl Strategy<Value = (Command, usize, i64)> {
-    (command(), 0..actors().len(), prop_oneof![Just(0i64), 1i64..400])
+    (
+        command(),
+        0..actors().len(),
+        prop_oneof![Just(0i64), 1i64..400],
+    )
 }
 
 /// lifecycle.md's table as (from, to) pairs, including the events that stay.
@@ -88,7 +105,10 @@ fn allowed_move(from: ComplaintState, to: ComplaintState) -> bool {
         (from, to),
         (Filed, Acknowledged | Proposed | Escalated | Closed | Filed)
             | (Acknowledged, Proposed | Escalated | Closed | Acknowledged)
-            | (Proposed, Accepted | Acknowledged | Escalated | Closed | Proposed)
+            | (
+                Proposed,
+                Accepted | Acknowledged | Escalated | Closed | Proposed
+            )
             | (Accepted, Closed | Escalated | Accepted)
             | (Escalated, Escalated | Closed)
     )
