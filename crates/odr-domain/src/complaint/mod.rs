@@ -5,10 +5,14 @@
 mod aggregate;
 mod command;
 mod effects;
+mod escalation;
 mod facts;
+mod filing;
 pub(crate) mod machine;
+mod negotiation;
 mod policy;
 mod refusal;
+mod rules;
 mod vocabulary;
 
 pub use aggregate::{Complaint, NewComplaint, Transition};
