@@ -2,7 +2,8 @@
 # Installs what `make test` needs, and only what is missing, so a second run
 # costs a few checks: rustfmt and clippy, cargo-nextest, the PostgreSQL server
 # tools (for a throwaway cluster when no server runs) and libpq's headers,
-# and Python's aiosmtpd (the SMTP sink of the mail tests).
+# curl and jq (the README walkthrough test runs it as written), and Python's
+# aiosmtpd (the SMTP sink of the mail tests).
 set -euo pipefail
 
 say() { printf 'test-setup: %s\n' "$*" >&2; }
@@ -31,6 +32,8 @@ pg_server_tools() {
 packages=()
 pg_server_tools || packages+=(postgresql)
 have psql || packages+=(postgresql-client)
+have curl || packages+=(curl)
+have jq || packages+=(jq)
 dpkg-query -W -f='${Status}' libpq-dev 2>/dev/null | grep -q 'install ok installed' ||
     packages+=(libpq-dev)
 if [ ${#packages[@]} -gt 0 ]; then

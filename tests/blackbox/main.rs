@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod access;
+mod deadlines;
 mod journeys;
 mod people;
 mod races;

@@ -76,7 +76,7 @@ async fn register_login_logout_and_profile(db: Db) {
     .await
     .expect(200);
     assert_eq!(login["token_type"], "Bearer");
-    assert_eq!(login["expires_in"], 3600);
+    assert_eq!(login["expires_in"], 400 * 24 * 3600);
     let jana = Person {
         id: me["id"].as_str().unwrap().into(),
         token: login["access_token"].as_str().unwrap().into(),

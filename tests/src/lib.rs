@@ -19,6 +19,8 @@ use odr_store::testing::TestDatabase;
 use odr_store::{Backend, NewRetailer, NewUser, Store};
 use serde_json::Value;
 
+pub mod smtp;
+
 pub use odr_store::Backend as Db;
 
 /// Runs a test body once on each backend, as `sqlite::name` and
@@ -75,7 +77,8 @@ impl TestApp {
             b"test-secret-test-secret-test-secret!",
             "odr",
             "odr-api",
-            std::time::Duration::from_secs(3600),
+            // Long enough for tests that move the clock by weeks.
+            std::time::Duration::from_secs(400 * 24 * 3600),
         )
         .expect("token issuer");
         let state = AppState {
@@ -83,8 +86,10 @@ impl TestApp {
             tokens: Arc::new(tokens),
             passwords: Arc::new(PasswordHasher::fast_for_tests()),
             policy: Arc::new(Policy::default()),
+            rules: odr_store::EngineRules::default(),
             clock: clock.clone(),
             public_url: Arc::from("http://odr.test"),
+            mail_queued: Arc::new(tokio::sync::Notify::new()),
         };
         TestApp { db, state, clock }
     }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use odr_domain::complaint::Policy;
-use odr_store::Store;
+use odr_store::{EngineRules, Store};
 
 use crate::auth::password::PasswordHasher;
 use crate::auth::token::TokenIssuer;
@@ -17,9 +17,14 @@ pub struct AppState {
     pub tokens: Arc<TokenIssuer>,
     pub passwords: Arc<PasswordHasher>,
     pub policy: Arc<Policy>,
+    /// How the engine decides on its own (auto-assignment).
+    pub rules: EngineRules,
     pub clock: Arc<dyn Clock>,
     /// Base URL for links and icon URLs, without a trailing slash.
     pub public_url: Arc<str>,
+    /// Wakes the mail worker after a commit that queued mail, so that mail
+    /// leaves at once instead of at the next poll.
+    pub mail_queued: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {

@@ -3,7 +3,7 @@
 
 use odr_domain::complaint::{Action, Refusal};
 use odr_domain::validation::Violation;
-use odr_store::StoreError;
+use odr_store::{StoreError, TransitionError};
 
 use crate::problem::{ApiError, FieldError};
 
@@ -81,6 +81,19 @@ impl From<StoreError> for ApiError {
                 )
             }
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<TransitionError> for ApiError {
+    fn from(e: TransitionError) -> ApiError {
+        match e {
+            TransitionError::Refused(r) => r.into(),
+            TransitionError::LostRace => ApiError::Conflict(
+                "Someone else changed this complaint at the same moment; please look at it again."
+                    .into(),
+            ),
+            TransitionError::Store(e) => e.into(),
         }
     }
 }

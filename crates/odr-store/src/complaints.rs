@@ -85,7 +85,8 @@ struct ComplaintRow {
 }
 
 impl ComplaintRow {
-    fn of(complaint: &Complaint, version: i64) -> ComplaintRow {
+    fn of(t: &Transition, version: i64) -> ComplaintRow {
+        let complaint = &t.complaint;
         let f = complaint.facts();
         ComplaintRow {
             id: f.id.clone(),
@@ -97,7 +98,7 @@ impl ComplaintRow {
             outcome: complaint.outcome().map(|o| o.code().to_owned()),
             category: f.category.code().to_owned(),
             order_reference: f.order_reference.clone(),
-            next_deadline_at: complaint.next_deadline_at().map(to_db),
+            next_deadline_at: t.next_wakeup.map(to_db),
             machine: complaint.to_json(),
             version,
             last_seq: complaint.last_seq(),
@@ -200,7 +201,7 @@ impl Store {
     pub fn insert_filed(&self, t: &Transition) -> Result<StoredComplaint, StoreError> {
         self.write_transaction(|conn| {
             diesel::insert_into(complaints::table)
-                .values(ComplaintRow::of(&t.complaint, 1))
+                .values(ComplaintRow::of(t, 1))
                 .execute(conn)?;
             write_effects(conn, t)?;
             Ok(StoredComplaint {
@@ -220,7 +221,7 @@ impl Store {
         t: &Transition,
     ) -> Result<StoredComplaint, StoreError> {
         let version = expected_version + 1;
-        let row = ComplaintRow::of(&t.complaint, version);
+        let row = ComplaintRow::of(t, version);
         self.write_transaction(|conn| {
             let updated = diesel::update(
                 complaints::table

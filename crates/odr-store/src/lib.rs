@@ -9,7 +9,10 @@
 //! Everything here is blocking; call it from a blocking thread.
 
 pub mod complaints;
+pub mod mail_facts;
 pub mod connection;
+pub mod deadlines;
+pub mod delivery;
 mod database_url;
 pub mod error;
 pub mod migrate;
@@ -22,6 +25,7 @@ pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod time;
+pub mod transitions;
 pub mod users;
 
 pub use connection::{Backend, DatabaseUrl, DbConnection, SqliteSynchronous};
@@ -33,3 +37,5 @@ pub use outbox::OutboxEntry;
 pub use page::{clamp_limit, Cursor, Page};
 pub use retailers::{NewRetailer, Retailer, RetailerChange};
 pub use users::{NewUser, ProfileChange, User};
+pub use deadlines::Tick;
+pub use transitions::{EngineRules, TransitionError};

@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use odr_domain::complaint::{Recipient, Transition};
 
+use crate::mail_facts::{self, InvitationFacts, MailFacts};
 use crate::retailers::load_retailer;
 use crate::schema::outbox;
 use crate::time::{from_db, to_db};
@@ -25,107 +26,188 @@ pub struct OutboxEntry {
     pub payload: serde_json::Value,
     pub status: String,
     pub attempts: i64,
+    /// Why the last delivery attempt failed (kept after a requeue).
+    pub last_error: Option<String>,
+    /// When the row may next be claimed.
+    pub available_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = outbox)]
-struct OutboxRow {
-    id: String,
-    complaint_id: Option<String>,
-    event_seq: Option<i64>,
-    template: String,
-    recipient_role: String,
-    recipient_user_id: Option<String>,
-    to_address: String,
-    locale: String,
-    payload: String,
-    status: String,
-    attempts: i64,
-    last_error: Option<String>,
-    available_at: NaiveDateTime,
-    locked_until: Option<NaiveDateTime>,
-    claim_token: Option<String>,
-    created_at: NaiveDateTime,
-    sent_at: Option<NaiveDateTime>,
+pub(crate) struct OutboxRow {
+    pub(crate) id: String,
+    pub(crate) complaint_id: Option<String>,
+    pub(crate) event_seq: Option<i64>,
+    pub(crate) template: String,
+    pub(crate) recipient_role: String,
+    pub(crate) recipient_user_id: Option<String>,
+    pub(crate) to_address: String,
+    pub(crate) locale: String,
+    pub(crate) payload: String,
+    pub(crate) status: String,
+    pub(crate) attempts: i64,
+    pub(crate) last_error: Option<String>,
+    pub(crate) available_at: NaiveDateTime,
+    pub(crate) locked_until: Option<NaiveDateTime>,
+    pub(crate) claim_token: Option<String>,
+    pub(crate) created_at: NaiveDateTime,
+    pub(crate) sent_at: Option<NaiveDateTime>,
 }
 
-/// A resolved recipient: role, user (none for a support address), address, locale.
-type Address = (&'static str, Option<String>, String, String);
+impl OutboxRow {
+    /// A payload that is not JSON (it should never be) is shown as a
+    /// string, so that an admin can still see the row.
+    pub(crate) fn into_entry(self) -> OutboxEntry {
+        let payload = serde_json::from_str(&self.payload)
+            .unwrap_or(serde_json::Value::String(self.payload));
+        OutboxEntry {
+            payload,
+            id: self.id,
+            complaint_id: self.complaint_id,
+            event_seq: self.event_seq,
+            template: self.template,
+            recipient_role: self.recipient_role,
+            recipient_user_id: self.recipient_user_id,
+            to_address: self.to_address,
+            locale: self.locale,
+            status: self.status,
+            attempts: self.attempts,
+            last_error: self.last_error,
+            available_at: from_db(self.available_at),
+            created_at: from_db(self.created_at),
+            sent_at: self.sent_at.map(from_db),
+        }
+    }
+}
+
+/// A resolved recipient, as the mail will address them.
+struct Addressee {
+    role: &'static str,
+    user_id: Option<String>,
+    address: String,
+    name: String,
+    locale: String,
+    time_zone: String,
+}
+
+impl Addressee {
+    fn person(user: crate::User, role: &'static str) -> Addressee {
+        Addressee {
+            role,
+            address: user.email,
+            name: user.display_name,
+            locale: user.locale.code().to_owned(),
+            time_zone: user.time_zone,
+            user_id: Some(user.id),
+        }
+    }
+}
 
 fn resolve(
     conn: &mut DbConnection,
-    t: &Transition,
+    complaint: &odr_domain::complaint::ComplaintFacts,
+    retailer: Option<&crate::Retailer>,
     to: &Recipient,
-) -> Result<Vec<Address>, StoreError> {
-    let facts = t.complaint.facts();
-    let person = |conn: &mut DbConnection, id: &str, role: &'static str| {
-        Ok::<_, StoreError>(
-            load_user(conn, id)?
-                .filter(|u| u.is_active())
-                .map(|u| (role, Some(u.id), u.email, u.locale.code().to_owned())),
-        )
+) -> Result<Vec<Addressee>, StoreError> {
+    let active = |conn: &mut DbConnection, id: &str| {
+        Ok::<_, StoreError>(load_user(conn, id)?.filter(|u| u.is_active()))
     };
     Ok(match to {
-        Recipient::Customer => person(conn, &facts.customer_id, "customer")?
+        Recipient::Customer => active(conn, &complaint.customer_id)?
+            .map(|u| Addressee::person(u, "customer"))
             .into_iter()
             .collect(),
-        Recipient::Mediator(id) => person(conn, id, "mediator")?.into_iter().collect(),
-        Recipient::Retailer => load_retailer(conn, &facts.retailer_id)?
-            .map(|r| {
-                (
-                    "retailer",
-                    None,
-                    r.support_email,
-                    r.locale.code().to_owned(),
-                )
+        Recipient::Mediator(id) => active(conn, id)?
+            .map(|u| Addressee::person(u, "mediator"))
+            .into_iter()
+            .collect(),
+        Recipient::Retailer => retailer
+            .map(|r| Addressee {
+                role: "retailer",
+                user_id: None,
+                address: r.support_email.clone(),
+                name: r.name.clone(),
+                locale: r.locale.code().to_owned(),
+                time_zone: r.time_zone.clone(),
             })
             .into_iter()
             .collect(),
         Recipient::Admins => active_admins(conn)?
             .into_iter()
-            .map(|u| ("admin", Some(u.id), u.email, u.locale.code().to_owned()))
+            .map(|u| Addressee::person(u, "admin"))
             .collect(),
     })
 }
 
+fn pending_row(
+    id: String,
+    complaint: Option<(&str, i64)>,
+    template: &str,
+    to: Addressee,
+    facts: &MailFacts,
+    at: NaiveDateTime,
+) -> Result<OutboxRow, StoreError> {
+    Ok(OutboxRow {
+        id,
+        complaint_id: complaint.map(|(c, _)| c.to_owned()),
+        event_seq: complaint.map(|(_, seq)| seq),
+        template: template.to_owned(),
+        recipient_role: to.role.to_owned(),
+        recipient_user_id: to.user_id,
+        to_address: to.address,
+        locale: to.locale,
+        payload: serde_json::to_string(facts)?,
+        status: "pending".into(),
+        attempts: 0,
+        last_error: None,
+        available_at: at,
+        locked_until: None,
+        claim_token: None,
+        created_at: at,
+        sent_at: None,
+    })
+}
+
+/// One outbox row per notification and recipient, each carrying what its
+/// mail says (`MailFacts`), in the transition's transaction.
 pub(crate) fn write_notifications(
     conn: &mut DbConnection,
     t: &Transition,
 ) -> Result<(), StoreError> {
-    let facts = t.complaint.facts();
-    let now = to_db(t.record.at);
+    if t.notifications.is_empty() {
+        return Ok(());
+    }
+    let complaint = t.complaint.facts();
+    let retailer = load_retailer(conn, &complaint.retailer_id)?;
+    let customer = load_user(conn, &complaint.customer_id)?;
+    let about = mail_facts::about_complaint(
+        t,
+        retailer.as_ref().map_or("", |r| r.name.as_str()),
+        customer.as_ref().map_or("", |u| u.display_name.as_str()),
+    );
+    let at = to_db(t.record.at);
     for n in &t.notifications {
-        for (role, user_id, address, locale) in resolve(conn, t, &n.to)? {
-            let payload = serde_json::json!({
-                "complaint_id": facts.id,
-                "reference": facts.reference,
-                "event_seq": t.record.seq,
-                "event_type": t.record.kind,
-                "state": t.complaint.state(),
-                "outcome": t.complaint.outcome(),
-            });
-            diesel::insert_into(outbox::table)
-                .values(OutboxRow {
-                    id: uuid::Uuid::new_v4().to_string(),
-                    complaint_id: Some(facts.id.clone()),
-                    event_seq: Some(t.record.seq),
-                    template: n.template.code().to_owned(),
-                    recipient_role: role.to_owned(),
-                    recipient_user_id: user_id,
-                    to_address: address,
-                    locale,
-                    payload: payload.to_string(),
-                    status: "pending".into(),
-                    attempts: 0,
-                    last_error: None,
-                    available_at: now,
-                    locked_until: None,
-                    claim_token: None,
-                    created_at: now,
-                    sent_at: None,
-                })
-                .execute(conn)?;
+        for to in resolve(conn, complaint, retailer.as_ref(), &n.to)? {
+            let facts = MailFacts {
+                template: n.template.code().to_owned(),
+                recipient_role: to.role.to_owned(),
+                recipient_name: to.name.clone(),
+                locale: to.locale.clone(),
+                time_zone: to.time_zone.clone(),
+                complaint: Some(about.clone()),
+                invitation: None,
+            };
+            let row = pending_row(
+                uuid::Uuid::new_v4().to_string(),
+                Some((&complaint.id, t.record.seq)),
+                n.template.code(),
+                to,
+                &facts,
+                at,
+            )?;
+            diesel::insert_into(outbox::table).values(row).execute(conn)?;
         }
     }
     Ok(())
@@ -137,33 +219,32 @@ pub(crate) fn write_invitation(
     user: &crate::User,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let at = to_db(now);
-    diesel::insert_into(outbox::table)
-        .values(OutboxRow {
-            id: uuid::Uuid::new_v4().to_string(),
-            complaint_id: None,
-            event_seq: None,
-            template: "invitation".into(),
-            recipient_role: user.role.code().to_owned(),
-            recipient_user_id: Some(user.id.clone()),
-            to_address: user.email.clone(),
-            locale: user.locale.code().to_owned(),
-            payload: serde_json::json!({
-                "user_id": user.id,
-                "role": user.role,
-                "retailer_id": user.retailer_id,
-            })
-            .to_string(),
-            status: "pending".into(),
-            attempts: 0,
-            last_error: None,
-            available_at: at,
-            locked_until: None,
-            claim_token: None,
-            created_at: at,
-            sent_at: None,
-        })
-        .execute(conn)?;
+    let retailer = match &user.retailer_id {
+        Some(id) => load_retailer(conn, id)?,
+        None => None,
+    };
+    let to = Addressee::person(user.clone(), user.role.code());
+    let facts = MailFacts {
+        template: "invitation".into(),
+        recipient_role: to.role.to_owned(),
+        recipient_name: to.name.clone(),
+        locale: to.locale.clone(),
+        time_zone: to.time_zone.clone(),
+        complaint: None,
+        invitation: Some(InvitationFacts {
+            retailer_name: retailer.map(|r| r.name),
+            role: user.role.code().to_owned(),
+        }),
+    };
+    let row = pending_row(
+        uuid::Uuid::new_v4().to_string(),
+        None,
+        "invitation",
+        to,
+        &facts,
+        to_db(now),
+    )?;
+    diesel::insert_into(outbox::table).values(row).execute(conn)?;
     Ok(())
 }
 
@@ -198,24 +279,7 @@ impl Store {
                 ))
                 .select(OutboxRow::as_select())
                 .load(conn)?;
-            rows.into_iter()
-                .map(|r| {
-                    Ok(OutboxEntry {
-                        payload: serde_json::from_str(&r.payload)?,
-                        id: r.id,
-                        complaint_id: r.complaint_id,
-                        event_seq: r.event_seq,
-                        template: r.template,
-                        recipient_role: r.recipient_role,
-                        recipient_user_id: r.recipient_user_id,
-                        to_address: r.to_address,
-                        locale: r.locale,
-                        status: r.status,
-                        attempts: r.attempts,
-                        created_at: from_db(r.created_at),
-                    })
-                })
-                .collect()
+            Ok(rows.into_iter().map(OutboxRow::into_entry).collect())
         })
     }
 }

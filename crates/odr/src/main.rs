@@ -4,6 +4,8 @@
 
 mod bootstrap;
 mod config;
+mod mail;
+mod scheduler;
 mod serve;
 
 use std::path::PathBuf;
@@ -29,6 +31,21 @@ enum Command {
         /// Do not apply migrations; refuse to start if any are pending.
         #[arg(long)]
         no_migrate: bool,
+        /// Do not run the mail worker in this process.
+        #[arg(long)]
+        no_worker: bool,
+        /// Do not run the deadline scheduler in this process.
+        #[arg(long)]
+        no_scheduler: bool,
+    },
+    /// Run only the mail worker (several may share one PostgreSQL database).
+    Worker,
+    /// Run only the deadline scheduler.
+    Scheduler,
+    /// Look at and requeue mail in the outbox.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
     },
     /// Apply pending migrations and exit.
     Migrate,
@@ -48,6 +65,20 @@ enum Command {
     SeedDemo,
 }
 
+#[derive(Debug, Subcommand)]
+enum OutboxCommand {
+    /// List outbox rows, newest first.
+    List {
+        /// pending, sent or dead.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Put a dead mail back in the queue.
+    Retry { id: String },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let settings = match config::load(cli.config.as_deref()) {
@@ -58,8 +89,31 @@ fn main() -> ExitCode {
         }
     };
     serve::init_tracing(&settings.log);
+    for name in config::unrecognised_env(std::env::vars()) {
+        if !name.starts_with("ODR_TEST_") && name != "ODR_NEW_ADMIN_PASSWORD" {
+            tracing::warn!(variable = %name, "this ODR_* variable is not a setting and is ignored (a typo?)");
+        }
+    }
     let result = match cli.command {
-        Command::Serve { no_migrate } => serve::serve(&settings, !no_migrate),
+        Command::Serve {
+            no_migrate,
+            no_worker,
+            no_scheduler,
+        } => serve::serve(
+            &settings,
+            serve::Roles {
+                migrate: !no_migrate,
+                http: true,
+                worker: !no_worker,
+                scheduler: !no_scheduler,
+            },
+        ),
+        Command::Worker => serve::serve(&settings, serve::Roles::only_worker()),
+        Command::Scheduler => serve::serve(&settings, serve::Roles::only_scheduler()),
+        Command::Outbox { command } => serve::open_store(&settings).and_then(|store| match command {
+            OutboxCommand::List { status, limit } => serve::list_outbox(&store, status.as_deref(), limit),
+            OutboxCommand::Retry { id } => serve::retry_outbox(&store, &id),
+        }),
         Command::Migrate => {
             serve::open_store(&settings).and_then(|store| serve::migrate(&store).map(|_| ()))
         }

@@ -11,6 +11,8 @@ use odr_store::{PoolOptions, Store};
 use rand::Rng;
 
 use crate::bootstrap;
+use crate::mail;
+use crate::scheduler::Scheduler;
 use crate::config::{Settings, SqliteSynchronous};
 
 pub type Failure = Box<dyn std::error::Error + Send + Sync>;
@@ -55,6 +57,7 @@ pub fn policy(settings: &Settings) -> Policy {
         fulfil: settings.deadline_fulfil,
         decide: settings.deadline_decide,
         max_offers: settings.max_offers,
+        reminder_lead: settings.reminder_lead,
         ..Policy::default()
     }
 }
@@ -85,45 +88,126 @@ pub fn app_state(settings: &Settings, store: Store) -> Result<AppState, Failure>
         tokens: Arc::new(tokens),
         passwords: Arc::new(PasswordHasher::production()),
         policy: Arc::new(policy(settings)),
+        rules: odr_store::EngineRules {
+            auto_assign: settings.auto_assign,
+        },
         clock: Arc::new(SystemClock),
         public_url: Arc::from(settings.public_url.trim_end_matches('/')),
+        mail_queued: Arc::new(tokio::sync::Notify::new()),
     })
 }
 
-pub fn serve(settings: &Settings, run_migrations: bool) -> Result<(), Failure> {
+/// What one process runs; `odr serve` runs all three by default.
+#[derive(Debug, Clone, Copy)]
+pub struct Roles {
+    pub migrate: bool,
+    pub http: bool,
+    pub worker: bool,
+    pub scheduler: bool,
+}
+
+impl Roles {
+    pub fn only_worker() -> Roles {
+        Roles {
+            migrate: false,
+            http: false,
+            worker: true,
+            scheduler: false,
+        }
+    }
+
+    pub fn only_scheduler() -> Roles {
+        Roles {
+            worker: false,
+            scheduler: true,
+            ..Roles::only_worker()
+        }
+    }
+}
+
+pub fn serve(settings: &Settings, roles: Roles) -> Result<(), Failure> {
     let store = open_store(settings)?;
-    if run_migrations {
+    if roles.migrate {
         migrate(&store)?;
     } else {
         let pending = odr_store::migrate::pending(&store)?;
         if !pending.is_empty() {
             return Err(format!(
-                "--no-migrate, but migrations are pending: {}; run `odr migrate` first",
+                "migrations are pending: {}; run `odr migrate` first (or start without --no-migrate)",
                 pending.join(", ")
             )
             .into());
         }
-    }
-    if settings.smtp_url.is_none() {
-        tracing::warn!(
-            "ODR_SMTP_URL is not set: mail is NOT sent; it is written as .eml files under data/mail/"
-        );
     }
     if let (Some(email), Some(password)) = (&settings.admin_email, &settings.admin_password) {
         if bootstrap::create_admin(&store, email, password, "Administrator")? {
             tracing::info!(%email, "admin created from ODR_ADMIN_EMAIL");
         }
     }
+    let worker = if roles.worker {
+        Some(mail::outbox_worker(settings, store.clone())?)
+    } else {
+        None
+    };
     let state = app_state(settings, store)?;
+    let scheduler = Scheduler {
+        store: state.store.clone(),
+        policy: (*state.policy).clone(),
+        rules: state.rules,
+        interval: settings.scheduler_interval,
+    };
     let listen = settings.listen.clone();
     let system = actix_web::rt::System::new();
     system.block_on(async move {
-        let server =
-            actix_web::HttpServer::new(move || odr_http::build_app(state.clone())).bind(&listen)?;
-        for addr in server.addrs() {
-            tracing::info!("serving on http://{addr}");
+        if let Some(worker) = worker {
+            let wake = state.mail_queued.clone();
+            actix_web::rt::spawn(worker.run(wake, std::future::pending()));
+            tracing::info!("mail worker running");
         }
-        server.run().await
+        if roles.scheduler {
+            tracing::info!(every = ?scheduler.interval, "deadline scheduler running");
+            actix_web::rt::spawn(scheduler.run());
+        }
+        if roles.http {
+            let server = actix_web::HttpServer::new(move || odr_http::build_app(state.clone()))
+                .bind(&listen)?;
+            for addr in server.addrs() {
+                tracing::info!("serving on http://{addr}");
+            }
+            server.run().await
+        } else {
+            tokio::signal::ctrl_c().await
+        }
     })?;
     Ok(())
+}
+
+pub fn list_outbox(store: &Store, status: Option<&str>, limit: i64) -> Result<(), Failure> {
+    let rows = store.list_outbox(status, limit)?;
+    println!("{:<36}  {:<8} {:>3}  {:<19}  {:<18} {}", "id", "status", "try", "created", "template", "to");
+    for r in &rows {
+        println!(
+            "{:<36}  {:<8} {:>3}  {:<19}  {:<18} {}",
+            r.id,
+            r.status,
+            r.attempts,
+            r.created_at.format("%Y-%m-%d %H:%M:%S"),
+            r.template,
+            r.to_address
+        );
+        if let Some(error) = &r.last_error {
+            println!("{:<38}last error: {error}", "");
+        }
+    }
+    println!("{} row(s)", rows.len());
+    Ok(())
+}
+
+pub fn retry_outbox(store: &Store, id: &str) -> Result<(), Failure> {
+    if store.retry_dead(id, chrono::Utc::now())? {
+        println!("Mail {id} is queued again.");
+        Ok(())
+    } else {
+        Err(format!("no dead mail with id {id}").into())
+    }
 }

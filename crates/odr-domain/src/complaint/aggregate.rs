@@ -67,6 +67,21 @@ pub struct Transition {
     pub complaint: Complaint,
     pub record: EventRecord,
     pub notifications: Vec<Notification>,
+    /// When the engine must next look at this complaint on its own (a
+    /// deadline or a reminder); the scheduler's index.
+    pub next_wakeup: Option<DateTime<Utc>>,
+}
+
+/// Everything outside the complaint an event is judged by.
+#[derive(Debug, Clone, Copy)]
+pub struct Circumstances<'a> {
+    pub now: DateTime<Utc>,
+    pub policy: &'a Policy,
+    pub calendar: &'a Calendar,
+    /// An id for whatever the event creates (an offer, a message).
+    pub fresh_id: &'a str,
+    /// The mediator an escalation assigns at once (`ODR_AUTO_ASSIGN`).
+    pub auto_mediator: Option<&'a MediatorRef>,
 }
 
 impl Complaint {
@@ -81,7 +96,25 @@ impl Complaint {
         calendar: &Calendar,
         fresh_id: &str,
     ) -> Result<Transition, Refusal> {
-        self.try_apply(command, actor, now, policy, calendar, fresh_id)
+        let at = Circumstances {
+            now,
+            policy,
+            calendar,
+            fresh_id,
+            auto_mediator: None,
+        };
+        self.apply_in(command, actor, &at)
+    }
+
+    /// `apply`, with every circumstance spelled out.
+    pub fn apply_in(
+        &self,
+        command: &Command,
+        actor: &Actor,
+        at: &Circumstances<'_>,
+    ) -> Result<Transition, Refusal> {
+        let (now, policy, calendar) = (at.now, at.policy, at.calendar);
+        self.try_apply(command, actor, at)
             .map_err(|refusal| match refusal {
                 Refusal::InvalidTransition {
                     attempted, state, ..
@@ -105,11 +138,9 @@ impl Complaint {
         &self,
         command: &Command,
         actor: &Actor,
-        now: DateTime<Utc>,
-        policy: &Policy,
-        calendar: &Calendar,
-        fresh_id: &str,
+        at: &Circumstances<'_>,
     ) -> Result<Transition, Refusal> {
+        let now = at.now;
         if !command.may_be_sent_by(actor.role) {
             return Err(Refusal::Forbidden(format!(
                 "A {} cannot {}.",
@@ -122,9 +153,11 @@ impl Complaint {
         let mut context = Ctx {
             actor,
             now,
-            policy,
-            calendar,
-            fresh_id,
+            policy: at.policy,
+            calendar: at.calendar,
+            fresh_id: at.fresh_id,
+            auto_mediator: at.auto_mediator,
+            reminder: self.reminder_due(now, at.policy),
             verdict: None,
         };
         machine.handle_with_context(command, &mut context);
@@ -159,10 +192,21 @@ impl Complaint {
             at: now,
         };
         Ok(Transition {
+            next_wakeup: complaint.next_wakeup_at(at.policy, now),
             complaint,
             record,
             notifications,
         })
+    }
+
+    /// When the engine must next act on its own: the next deadline or the
+    /// moment a reminder is owed, whichever comes first.
+    pub fn next_wakeup_at(&self, policy: &Policy, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let reminder = self
+            .owed_reminder(policy)
+            .filter(|(_, r)| now < r.deadline.at)
+            .map(|(from, _)| from);
+        [self.next_deadline_at(), reminder].into_iter().flatten().min()
     }
 
     /// The actions this caller could take now, found by offering the
@@ -178,10 +222,16 @@ impl Complaint {
             .iter()
             .copied()
             .filter(|action| {
-                probes(*action, actor).iter().any(|probe| {
-                    self.try_apply(probe, actor, now, policy, calendar, "probe")
-                        .is_ok()
-                })
+                let at = Circumstances {
+                    now,
+                    policy,
+                    calendar,
+                    fresh_id: "probe",
+                    auto_mediator: None,
+                };
+                probes(*action, actor)
+                    .iter()
+                    .any(|probe| self.try_apply(probe, actor, &at).is_ok())
             })
             .collect()
     }
@@ -286,7 +336,7 @@ impl Command {
             Command::Escalate { .. } => &[Customer, RetailerStaff],
             Command::AssignMediator { .. } => &[Admin, Mediator],
             Command::Decide(_) => &[Mediator],
-            Command::DeadlinePassed => &[System],
+            Command::DeadlinePassed | Command::Remind => &[System],
             Command::Message { .. } => &[Customer, RetailerStaff, Mediator],
         };
         senders.contains(&role)

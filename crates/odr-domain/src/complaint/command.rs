@@ -41,6 +41,8 @@ pub enum Command {
     },
     /// The engine acting on the deadline that runs in the current state.
     DeadlinePassed,
+    /// The engine reminding the party who must act that a deadline nears.
+    Remind,
     Message {
         body: Option<String>,
         phrase_codes: Vec<Phrase>,
@@ -96,13 +98,14 @@ impl Command {
             Command::AssignMediator { .. } => Action::AssignMediator,
             Command::Decide(_) => Action::Decide,
             Command::Withdraw { .. } => Action::Withdraw,
-            Command::DeadlinePassed | Command::Message { .. } => return None,
+            Command::DeadlinePassed | Command::Remind | Command::Message { .. } => return None,
         })
     }
 
     pub fn name(&self) -> &'static str {
         match self {
             Command::DeadlinePassed => EventKind::DeadlinePassed.code(),
+            Command::Remind => EventKind::Reminder.code(),
             Command::Message { .. } => EventKind::Message.code(),
             other => other.action().map_or("event", Action::code),
         }

@@ -52,6 +52,8 @@ pub enum NotificationTemplate {
     Lapsed,
     MessageAdded,
     DecisionOverdue,
+    /// To the party who must act: a deadline nears.
+    DeadlineReminder,
 }
 
 impl NotificationTemplate {
@@ -71,6 +73,7 @@ impl NotificationTemplate {
             NotificationTemplate::Lapsed => "lapsed",
             NotificationTemplate::MessageAdded => "message_added",
             NotificationTemplate::DecisionOverdue => "decision_overdue",
+            NotificationTemplate::DeadlineReminder => "deadline_reminder",
         }
     }
 }

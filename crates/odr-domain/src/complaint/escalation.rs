@@ -122,6 +122,15 @@ impl ComplaintFacts {
         if let Some(d) = deadline {
             payload["deadline"] = json!(d);
         }
+        if self.mediator.is_none() {
+            if let Some(m) = context.auto_mediator {
+                // Assigned by load at once: nobody waits for an admin.
+                self.mediator = Some(m.clone());
+                payload["mediator_id"] = json!(m.id);
+                payload["mediator_name"] = json!(m.display_name);
+                payload["auto_assigned"] = json!(true);
+            }
+        }
         let mut to = vec![
             note(T::Escalated, Recipient::Customer),
             note(T::Escalated, Recipient::Retailer),

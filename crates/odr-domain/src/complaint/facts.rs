@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::actor::Role;
+
+use super::vocabulary::DeadlineKind;
 use crate::locale::Locale;
 use crate::money::{Currency, Money};
 use crate::taxonomy::{Category, EscalationReason, RejectionReason, Remedy};
@@ -107,6 +109,16 @@ pub struct Deadlines {
     pub decide_by: Option<DateTime<Utc>>,
     /// After `decide_by` passed: when admins are reminded next.
     pub decision_reminder_at: Option<DateTime<Utc>>,
+    /// Deadlines whose reminder went out: each is reminded once.
+    #[serde(default)]
+    pub reminded: Vec<DeadlineMark>,
+}
+
+/// One deadline, by its name and the instant it falls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadlineMark {
+    pub kind: DeadlineKind,
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

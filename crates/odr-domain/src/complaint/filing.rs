@@ -91,12 +91,14 @@ impl Complaint {
                 to: Recipient::Customer,
             },
         ];
+        let complaint = Complaint {
+            machine: facts.state_machine(),
+            last_seq: 1,
+            updated_at: now,
+        };
         Ok(Transition {
-            complaint: Complaint {
-                machine: facts.state_machine(),
-                last_seq: 1,
-                updated_at: now,
-            },
+            next_wakeup: complaint.next_wakeup_at(policy, now),
+            complaint,
             record,
             notifications,
         })

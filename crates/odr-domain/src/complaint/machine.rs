@@ -16,7 +16,7 @@ use crate::taxonomy::EscalationReason;
 
 use super::command::Command;
 use super::effects::{Notification, NotificationTemplate as T, Recipient};
-use super::facts::{ComplaintFacts, Rejection};
+use super::facts::{ComplaintFacts, DeadlineMark, MediatorRef, Rejection};
 use super::policy::{Calendar, Policy};
 use super::refusal::Refusal;
 use super::vocabulary::{DeadlineKind, EventKind, Outcome as Ending};
@@ -29,7 +29,18 @@ pub struct Ctx<'a> {
     pub calendar: &'a Calendar,
     /// An id for whatever the event creates (an offer, a message).
     pub fresh_id: &'a str,
+    /// The mediator to assign at escalation (`ODR_AUTO_ASSIGN`), if any.
+    pub auto_mediator: Option<&'a MediatorRef>,
+    /// The reminder due now, worked out from the state by the aggregate.
+    pub reminder: Option<Reminder>,
     pub verdict: Option<Result<Applied, Refusal>>,
+}
+
+/// A deadline the party who must act is about to miss.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reminder {
+    pub deadline: DeadlineMark,
+    pub to: Recipient,
 }
 
 /// An accepted event, before the aggregate numbers it and names its states.
@@ -142,6 +153,7 @@ impl ComplaintFacts {
     fn open(&mut self, context: &mut Ctx<'_>, event: &Command) -> Step {
         match event {
             Command::Withdraw { reason } => self.withdraw(context, reason.as_deref()),
+            Command::Remind => self.remind(context),
             Command::Message { body, phrase_codes } => {
                 self.message(context, body.as_deref(), phrase_codes)
             }

@@ -12,14 +12,15 @@ pub(crate) mod machine;
 mod negotiation;
 mod policy;
 mod refusal;
+mod reminders;
 mod rules;
 mod vocabulary;
 
-pub use aggregate::{Complaint, NewComplaint, Transition};
+pub use aggregate::{Circumstances, Complaint, NewComplaint, Transition};
 pub use command::{Command, Filing, ItemInput, OfferTerms, RulingTerms};
 pub use effects::{EventRecord, Notification, NotificationTemplate, Recipient};
 pub use facts::{
-    ComplaintFacts, Deadlines, Escalation, InFavourOf, Item, MediatorRef, Offer, OfferStatus,
+    ComplaintFacts, DeadlineMark, Deadlines, Escalation, InFavourOf, Item, MediatorRef, Offer, OfferStatus,
     Rejection, Ruling,
 };
 pub use policy::{Calendar, Policy};

@@ -84,7 +84,7 @@ impl ComplaintFacts {
             answered_at: None,
             rejection: None,
         };
-        let payload = json!({ "offer": offer });
+        let payload = json!({ "offer": offer, "max_offers": context.policy.max_offers });
         self.offers.push(offer);
         let to = vec![note(T::OfferProposed, Recipient::Customer)];
         record(context, EventKind::Propose, payload, to, Next::Proposed)

@@ -22,6 +22,8 @@ pub struct Policy {
     pub max_offer_expiry: Duration,
     /// Between reminders to admins about an overdue decision.
     pub decision_reminder_every: Duration,
+    /// How long before a deadline the party who must act is reminded.
+    pub reminder_lead: Duration,
 }
 
 const DAY: u64 = 24 * 60 * 60;
@@ -38,6 +40,7 @@ impl Default for Policy {
             max_offers: 3,
             max_offer_expiry: Duration::from_secs(30 * DAY),
             decision_reminder_every: Duration::from_secs(DAY),
+            reminder_lead: Duration::from_secs(DAY),
         }
     }
 }

@@ -185,6 +185,7 @@ pub async fn file(
             Ok(ComplaintView::build(&stored, &caller, s, Some(&retailer)))
         })
         .await?;
+    state.mail_queued.notify_one();
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/complaints/{}", view.id)))
         .json(view))

@@ -267,6 +267,7 @@ pub async fn create_staff(
                 .map_err(email_taken)
         })
         .await?;
+    state.mail_queued.notify_one();
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,

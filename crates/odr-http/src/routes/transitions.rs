@@ -8,7 +8,6 @@ use odr_domain::complaint::{Command, InFavourOf, MediatorRef, OfferTerms, Ruling
 use odr_domain::money::MoneyInput;
 use odr_domain::taxonomy::Phrase;
 use odr_domain::Role;
-use odr_store::StoreError;
 use serde::Deserialize;
 
 use super::complaints::{view, visible_complaint};
@@ -83,9 +82,8 @@ pub struct PostMessage {
     phrase_codes: Option<Vec<String>>,
 }
 
-/// Loads, decides, writes; on a lost race, checks the event again against
-/// the complaint as the winner left it: refused then means 409 with the new
-/// state, accepted means 409 `conflict` (it is never applied twice).
+/// Loads what the caller may see and sends the event down the one
+/// transition path (`Store::transition`).
 fn send(
     s: &AppState,
     caller: &Caller,
@@ -93,37 +91,14 @@ fn send(
     command: &Command,
 ) -> Result<odr_store::StoredComplaint, ApiError> {
     let stored = visible_complaint(s, caller, id)?;
-    let retailer = s.store.retailer(&stored.complaint.facts().retailer_id)?;
-    let calendar = retailer.as_ref().map(|r| r.calendar()).unwrap_or_default();
-    let actor = caller.actor();
-    let fresh_id = uuid::Uuid::new_v4().to_string();
-    let t = stored.complaint.apply(
+    Ok(s.store.transition(
+        &stored,
         command,
-        &actor,
+        &caller.actor(),
         s.clock.now(),
         &s.policy,
-        &calendar,
-        &fresh_id,
-    )?;
-    match s.store.record_transition(stored.version, &t) {
-        Ok(saved) => Ok(saved),
-        Err(StoreError::Conflict(_)) => {
-            let now = visible_complaint(s, caller, id)?;
-            now.complaint.apply(
-                command,
-                &actor,
-                s.clock.now(),
-                &s.policy,
-                &calendar,
-                &fresh_id,
-            )?;
-            Err(ApiError::Conflict(
-                "Someone else changed this complaint at the same moment; please look at it again."
-                    .into(),
-            ))
-        }
-        Err(e) => Err(e.into()),
-    }
+        s.rules,
+    )?)
 }
 
 async fn transition(
@@ -138,6 +113,7 @@ async fn transition(
             view(s, &caller, &saved)
         })
         .await?;
+    state.mail_queued.notify_one();
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -261,6 +237,7 @@ pub async fn assign_mediator(
             view(s, &caller, &saved)
         })
         .await?;
+    state.mail_queued.notify_one();
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -346,6 +323,7 @@ pub async fn post_message(
                 .ok_or_else(|| ApiError::Internal("message row missing".into()))
         })
         .await?;
+    state.mail_queued.notify_one();
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location))
         .json(message))

@@ -141,6 +141,10 @@ impl Settings {
             ("deadline_fulfil", self.deadline_fulfil),
             ("deadline_decide", self.deadline_decide),
             ("scheduler_interval", self.scheduler_interval),
+            ("mail_retry_base", self.mail_retry_base),
+            ("mail_retry_max", self.mail_retry_max),
+            ("mail_lease", self.mail_lease),
+            ("mail_poll_interval", self.mail_poll_interval),
         ] {
             check(
                 key,
@@ -154,6 +158,7 @@ impl Settings {
         for (key, value) in [
             ("pool_size", u64::from(self.pool_size)),
             ("max_offers", u64::from(self.max_offers)),
+            ("mail_max_attempts", u64::from(self.mail_max_attempts)),
             ("attachment_max_bytes", self.attachment_max_bytes),
         ] {
             check(

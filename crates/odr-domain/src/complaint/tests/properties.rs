@@ -81,6 +81,7 @@ fn command() -> impl Strategy<Value = Command> {
         )),
         Just(Command::Withdraw { reason: None }),
         Just(Command::DeadlinePassed),
+        Just(Command::Remind),
         prop::sample::subsequence(Phrase::ALL.to_vec(), 0..3).prop_map(|phrase_codes| {
             Command::Message {
                 body: None,

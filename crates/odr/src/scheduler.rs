@@ -1,0 +1,51 @@
+//! The deadline scheduler's loop: every `ODR_SCHEDULER_INTERVAL` it lets
+//! the store act on every complaint whose deadline or reminder is due.
+//! The rules live in the domain; this only keeps time.
+
+use std::time::Duration;
+
+use odr_domain::complaint::Policy;
+use odr_store::{EngineRules, Store};
+
+pub struct Scheduler {
+    pub store: Store,
+    pub policy: Policy,
+    pub rules: EngineRules,
+    pub interval: Duration,
+}
+
+impl Scheduler {
+    /// One pass; errors are logged and the next pass tries again.
+    pub async fn tick(&self) {
+        let (store, policy, rules) = (self.store.clone(), self.policy.clone(), self.rules);
+        let started = std::time::Instant::now();
+        let result = tokio::task::spawn_blocking(move || {
+            let now = chrono::Utc::now();
+            store.act_on_deadlines(now, &policy, rules, 100)
+        })
+        .await;
+        match result {
+            Ok(Ok(tick)) if tick.deadlines + tick.reminders + tick.lost_races > 0 => {
+                tracing::info!(
+                    deadlines = tick.deadlines,
+                    reminders = tick.reminders,
+                    lost_races = tick.lost_races,
+                    took_ms = started.elapsed().as_millis() as u64,
+                    "scheduler pass"
+                );
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "scheduler pass failed; retrying next interval"),
+            Err(e) => tracing::error!(error = %e, "scheduler pass panicked"),
+        }
+    }
+
+    pub async fn run(self) {
+        let mut every = tokio::time::interval(self.interval);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            self.tick().await;
+        }
+    }
+}
