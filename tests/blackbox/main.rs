@@ -7,6 +7,7 @@
 mod access;
 mod deadlines;
 mod journeys;
+mod mail;
 mod people;
 mod races;
 mod steps;

@@ -51,8 +51,8 @@ impl ReceivedMail {
     }
 
     fn read(eml: &Path) -> ReceivedMail {
-        let raw = std::fs::read(eml)
-            .unwrap_or_else(|e| panic!("cannot read {}: {e}", eml.display()));
+        let raw =
+            std::fs::read(eml).unwrap_or_else(|e| panic!("cannot read {}: {e}", eml.display()));
         let json = eml.with_extension("json");
         let view: Value = std::fs::read(&json)
             .ok()

@@ -76,12 +76,15 @@ impl Sender {
         let address: Address =
             mail.to_address
                 .parse()
-                .map_err(|e: lettre::address::AddressError| MessageError::InvalidRecipient {
-                    address: mail.to_address.clone(),
-                    reason: e.to_string(),
-                })?;
-        let name = Some(clean_line(&mail.facts.recipient_name))
-            .filter(|n| !n.is_empty() && PERSON_ROLES.contains(&mail.facts.recipient_role.as_str()));
+                .map_err(
+                    |e: lettre::address::AddressError| MessageError::InvalidRecipient {
+                        address: mail.to_address.clone(),
+                        reason: e.to_string(),
+                    },
+                )?;
+        let name = Some(clean_line(&mail.facts.recipient_name)).filter(|n| {
+            !n.is_empty() && PERSON_ROLES.contains(&mail.facts.recipient_role.as_str())
+        });
         let mut builder = Message::builder()
             .from(self.from.clone())
             .to(Mailbox::new(name, address))
@@ -189,13 +192,21 @@ mod tests {
         for (url, host) in [
             ("http://127.0.0.1:8080", "127.0.0.1"),
             ("https://ODR.example.org/base/", "odr.example.org"),
-            ("https://user:pw@odr.example.org:8443?x=1", "odr.example.org"),
+            (
+                "https://user:pw@odr.example.org:8443?x=1",
+                "odr.example.org",
+            ),
             ("http://[::1]:8080/", "[::1]"),
         ] {
             let sender = Sender::new("ODR <no-reply@localhost>", url).expect(url);
             assert_eq!(sender.message_id("abc"), format!("<abc@{host}>"), "{url}");
         }
-        for url in ["127.0.0.1:8080", "http://", "http://bad host/", "http://a\r\nb/"] {
+        for url in [
+            "127.0.0.1:8080",
+            "http://",
+            "http://bad host/",
+            "http://a\r\nb/",
+        ] {
             assert!(Sender::new("no-reply@localhost", url).is_err(), "{url:?}");
         }
     }
@@ -222,5 +233,85 @@ mod tests {
             "Eve Bcc: victim@example.org x"
         );
         assert_eq!(clean_token("de\r\nX: y"), "deXy");
+    }
+
+    fn claimed(name: &str, role: &str, root: Option<&str>) -> ClaimedMail {
+        ClaimedMail {
+            id: "row-2".into(),
+            claim_token: "t".into(),
+            to_address: "eve@example.org".into(),
+            facts: odr_store::mail_facts::MailFacts {
+                template: "invitation".into(),
+                recipient_role: role.into(),
+                recipient_name: name.into(),
+                locale: "de".into(),
+                time_zone: "UTC".into(),
+                complaint: None,
+                invitation: None,
+            },
+            complaint_id: None,
+            event_seq: None,
+            attempts: 0,
+            thread_root_id: root.map(str::to_owned),
+        }
+    }
+
+    fn formatted(mail: &ClaimedMail, subject: &str) -> String {
+        let rendered = RenderedMail {
+            subject: subject.into(),
+            text: "Hallo".into(),
+            html: "<p>Hallo</p>".into(),
+        };
+        let sender = Sender::new("ODR <no-reply@localhost>", "https://odr.test").expect("sender");
+        let message = sender
+            .message(mail, &rendered, SystemTime::UNIX_EPOCH)
+            .expect("message");
+        String::from_utf8(message.formatted()).expect("utf-8")
+    }
+
+    #[test]
+    fn a_display_name_or_subject_cannot_add_headers() {
+        let raw = formatted(
+            &claimed("Eve\r\nBcc: victim@example.org", "customer", None),
+            "Hi\r\nBcc: victim@example.org",
+        );
+        let head = raw.split("\r\n\r\n").next().unwrap_or_default();
+        assert!(
+            !head
+                .lines()
+                .any(|l| l.to_ascii_lowercase().starts_with("bcc")),
+            "{head}"
+        );
+        // lettre encodes the (now one-line) name as an RFC 2047 word.
+        let to: Vec<_> = head.lines().filter(|l| l.starts_with("To: ")).collect();
+        assert_eq!(to.len(), 1, "{head}");
+        assert!(to[0].ends_with(" <eve@example.org>"), "{head}");
+        assert!(
+            head.contains("Subject: Hi Bcc: victim@example.org\r\n"),
+            "{head}"
+        );
+    }
+
+    #[test]
+    fn headers_name_the_row_its_thread_and_the_language() {
+        let raw = formatted(&claimed("Eva", "customer", Some("row-1")), "Betreff");
+        for header in [
+            "Message-ID: <row-2@odr.test>",
+            "In-Reply-To: <row-1@odr.test>",
+            "References: <row-1@odr.test>",
+            "Auto-Submitted: auto-generated",
+            "Content-Language: de",
+            "Content-Type: multipart/alternative",
+        ] {
+            assert!(raw.contains(header), "{header} missing in\n{raw}");
+        }
+        let first = formatted(&claimed("Eva", "customer", None), "Betreff");
+        assert!(!first.contains("In-Reply-To") && !first.contains("References"));
+    }
+
+    #[test]
+    fn a_support_address_is_addressed_without_a_name() {
+        let raw = formatted(&claimed("Teapot Shop", "retailer", None), "New complaint");
+        assert!(raw.contains("To: eve@example.org\r\n"), "{raw}");
     }
 }

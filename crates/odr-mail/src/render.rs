@@ -53,7 +53,10 @@ pub enum RenderError {
     #[error(transparent)]
     UnknownCode(#[from] UnknownCode),
     #[error("the {locale} strings file is broken: {detail}")]
-    Strings { locale: &'static str, detail: String },
+    Strings {
+        locale: &'static str,
+        detail: String,
+    },
     #[error("the {locale} text `{key}` has no placeholder `{{{name}}}`")]
     Placeholder {
         locale: &'static str,

@@ -131,8 +131,8 @@ type Smtp = (AsyncSmtpTransport<Tokio1Executor>, SmtpEndpoint);
 
 fn smtp(raw: &str, timeout: Duration) -> Result<Smtp, TransportError> {
     // Never echo `raw`: it may hold a password.
-    let url = url::Url::parse(raw)
-        .map_err(|e| TransportError::InvalidUrl(format!("not a URL ({e})")))?;
+    let url =
+        url::Url::parse(raw).map_err(|e| TransportError::InvalidUrl(format!("not a URL ({e})")))?;
     let host = url
         .host_str()
         .filter(|h| !h.is_empty())
@@ -178,7 +178,11 @@ fn smtp(raw: &str, timeout: Duration) -> Result<Smtp, TransportError> {
         .port(endpoint.port)
         .tls(tls)
         .timeout(Some(timeout))
-        .pool_config(PoolConfig::new().max_size(POOL_SIZE).idle_timeout(POOL_IDLE));
+        .pool_config(
+            PoolConfig::new()
+                .max_size(POOL_SIZE)
+                .idle_timeout(POOL_IDLE),
+        );
     if has_user {
         builder = builder.credentials(Credentials::new(
             user.unwrap_or_default(),
@@ -204,7 +208,10 @@ mod tests {
                 "smtp+starttls://me%40x:s%3Acr%2Fet@mail.example.org:587",
                 ["smtp+starttls://me@x@mail.example.org", "587"],
             ),
-            ("smtps://me:secret-pass@mail.example.org", ["smtps://me@mail.example.org:465", "465"]),
+            (
+                "smtps://me:secret-pass@mail.example.org",
+                ["smtps://me@mail.example.org:465", "465"],
+            ),
         ] {
             let shown = build(url).expect(url).describe();
             for part in shows {
@@ -218,7 +225,9 @@ mod tests {
 
     #[tokio::test]
     async fn credentials_are_percent_decoded() {
-        let shown = build("smtp+starttls://me%40x.org:pw@mail.example.org").expect("url").describe();
+        let shown = build("smtp+starttls://me%40x.org:pw@mail.example.org")
+            .expect("url")
+            .describe();
         assert!(shown.contains("me@x.org"), "{shown}");
     }
 
@@ -240,10 +249,14 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let mail_dir = dir.path().join("data/mail");
         for url in [None, Some(""), Some("  ")] {
-            let transport =
-                MailTransport::from_settings(url, &mail_dir, Duration::from_secs(1)).expect("files");
+            let transport = MailTransport::from_settings(url, &mail_dir, Duration::from_secs(1))
+                .expect("files");
             assert!(matches!(transport, MailTransport::Files(..)));
-            assert!(transport.describe().contains("data/mail"), "{}", transport.describe());
+            assert!(
+                transport.describe().contains("data/mail"),
+                "{}",
+                transport.describe()
+            );
         }
         assert!(mail_dir.is_dir());
     }

@@ -31,7 +31,11 @@ pub struct Tick {
 impl Store {
     /// The ids of complaints whose wake-up time is at or before `now`,
     /// soonest first.
-    pub fn due_complaints(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<String>, StoreError> {
+    pub fn due_complaints(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<String>, StoreError> {
         self.with_conn(|conn| {
             Ok(complaints::table
                 .filter(complaints::next_deadline_at.le(to_db(now)))
@@ -65,7 +69,9 @@ impl Store {
                 // A complaint may owe both (a reminder, then its deadline):
                 // act until it owes nothing at this moment.
                 for _ in 0..4 {
-                    let Some(stored) = self.complaint(&id)? else { break };
+                    let Some(stored) = self.complaint(&id)? else {
+                        break;
+                    };
                     match self.act_once(&stored, now, policy, rules)? {
                         Acted::Deadline => tick.deadlines += 1,
                         Acted::Reminder => tick.reminders += 1,

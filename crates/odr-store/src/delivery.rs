@@ -11,13 +11,18 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use rand::Rng;
 
 use crate::mail_facts::MailFacts;
-use crate::outbox::{OutboxEntry, OutboxRow};
+use crate::outbox::OutboxRow;
 use crate::schema::outbox;
 use crate::time::to_db;
 use crate::{DbConnection, Store, StoreError};
+
+mod admin;
+mod retry;
+
+pub use admin::StatusCounts;
+pub use retry::RetryPolicy;
 
 /// `last_error` keeps at most this many characters.
 const MAX_ERROR_CHARS: usize = 2000;
@@ -56,49 +61,6 @@ impl MailStatus {
     }
 }
 
-/// How often and how patiently a failed mail is tried again.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RetryPolicy {
-    /// Failed attempts after which a row is `dead`.
-    pub max_attempts: u32,
-    /// Wait after the first failure; doubles with each further one.
-    pub base: Duration,
-    /// The longest wait between two attempts (before jitter).
-    pub max: Duration,
-    /// Each wait is moved by up to this fraction either way, so that mails
-    /// that failed together do not all come back together. 0 in tests that
-    /// need exact times.
-    pub jitter: f64,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_attempts: 8,
-            base: Duration::from_secs(30),
-            max: Duration::from_secs(3600),
-            jitter: 0.2,
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// The wait after the `attempts`-th failure (1 for the first):
-    /// `base × 2^(attempts-1)`, at most `max`, then ± `jitter`.
-    pub fn backoff(&self, attempts: u32, rng: &mut impl Rng) -> Duration {
-        let doublings = attempts.saturating_sub(1).min(32);
-        let plain = self.base.saturating_mul(1 << doublings.min(31)).min(self.max);
-        let jitter = self.jitter.clamp(0.0, 1.0);
-        if jitter == 0.0 {
-            return plain;
-        }
-        plain.mul_f64(1.0 + rng.random_range(-jitter..=jitter))
-    }
-}
-
-/// How many rows in each status.
-pub type StatusCounts = Vec<(String, i64)>;
-
 /// The due rows, oldest first. A macro because the query is built once per
 /// backend: only PostgreSQL gets `FOR UPDATE SKIP LOCKED`. It selects from
 /// an alias of `outbox` because it runs as a subquery of an update of `outbox`.
@@ -121,27 +83,40 @@ macro_rules! due_ids {
     }};
 }
 
-/// Leases the due rows in one statement, returning them.
+/// Leases the due rows in one statement that returns them. The lease is
+/// checked again outside the subquery: should a row be claimed between the
+/// subquery's snapshot and this update, it is left alone.
 macro_rules! lease_due {
-    ($conn:expr, $due:expr, $now:expr, $until:expr, $token:expr) => {
+    ($due:expr, $now:expr, $until:expr, $token:expr) => {
         diesel::update(outbox::table)
             .filter(outbox::id.eq_any($due))
             .filter(outbox::status.eq(MailStatus::Pending.as_str()))
+            .filter(
+                outbox::locked_until
+                    .is_null()
+                    .or(outbox::locked_until.lt($now)),
+            )
             .set((
                 outbox::claim_token.eq($token),
                 outbox::locked_until.eq(Some($until)),
             ))
             .returning(OutboxRow::as_returning())
-            .get_results::<OutboxRow>($conn)
     };
 }
+// After the macros: the tests use them.
+#[cfg(test)]
+mod tests;
 
 fn truncated(error: &str) -> String {
     error.chars().take(MAX_ERROR_CHARS).collect()
 }
 
-fn to_duration(lease: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX)
+/// `now + by`, saturating instead of panicking on absurd durations.
+fn later(now: DateTime<Utc>, by: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(by)
+        .ok()
+        .and_then(|by| now.checked_add_signed(by))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 fn mark_dead(conn: &mut DbConnection, id: &str, error: &str) -> Result<(), StoreError> {
@@ -183,19 +158,19 @@ impl Store {
     ) -> Result<Vec<ClaimedMail>, StoreError> {
         let token = uuid::Uuid::new_v4().to_string();
         let at = to_db(now);
-        let until = to_db(now + to_duration(lease));
+        let until = to_db(later(now, lease));
         let mut conn = self.get()?;
         let rows = conn.write_transaction(|conn| {
-            let rows = match conn {
+            let rows: Vec<OutboxRow> = match conn {
                 DbConnection::Postgresql(pg) => lease_due!(
-                    pg,
                     due_ids!(at, limit).for_update().skip_locked(),
                     at,
                     until,
                     &token
-                )?,
+                )
+                .get_results(pg)?,
                 DbConnection::Sqlite(lite) => {
-                    lease_due!(lite, due_ids!(at, limit), at, until, &token)?
+                    lease_due!(due_ids!(at, limit), at, until, &token).get_results(lite)?
                 }
             };
             let mut claimed = Vec::with_capacity(rows.len());
@@ -288,8 +263,10 @@ impl Store {
             let (status, available_at) = if count >= policy.max_attempts {
                 (MailStatus::Dead, now)
             } else {
-                let wait = to_duration(policy.backoff(count, &mut rng));
-                (MailStatus::Pending, now + wait)
+                (
+                    MailStatus::Pending,
+                    later(now, policy.backoff(count, &mut rng)),
+                )
             };
             diesel::update(outbox::table.find(id))
                 .filter(outbox::claim_token.eq(claim_token))
@@ -304,95 +281,5 @@ impl Store {
                 .execute(conn)?;
             Ok(status)
         })
-    }
-
-    /// Outbox rows for admins, newest first, optionally of one status.
-    pub fn list_outbox(
-        &self,
-        status: Option<&str>,
-        limit: i64,
-    ) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.with_conn(|conn| {
-            let mut query = outbox::table.into_boxed();
-            if let Some(status) = status {
-                query = query.filter(outbox::status.eq(status.to_owned()));
-            }
-            let rows: Vec<OutboxRow> = query
-                .order((outbox::created_at.desc(), outbox::id.desc()))
-                .limit(limit)
-                .select(OutboxRow::as_select())
-                .load(conn)?;
-            Ok(rows.into_iter().map(OutboxRow::into_entry).collect())
-        })
-    }
-
-    /// Puts a dead row back in the queue, due now, with a fresh count of
-    /// attempts (its last error stays visible). False when the row is not dead.
-    pub fn retry_dead(&self, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let updated = self.with_conn(|conn| {
-            Ok::<_, StoreError>(
-                diesel::update(outbox::table.find(id))
-                    .filter(outbox::status.eq(MailStatus::Dead.as_str()))
-                    .set((
-                        outbox::status.eq(MailStatus::Pending.as_str()),
-                        outbox::attempts.eq(0_i64),
-                        outbox::available_at.eq(to_db(now)),
-                        outbox::locked_until.eq(None::<chrono::NaiveDateTime>),
-                        outbox::claim_token.eq(None::<String>),
-                    ))
-                    .execute(conn)?,
-            )
-        })?;
-        Ok(updated == 1)
-    }
-
-    /// How many rows are in each status, by status name.
-    pub fn count_by_status(&self) -> Result<StatusCounts, StoreError> {
-        self.with_conn(|conn| {
-            Ok(outbox::table
-                .group_by(outbox::status)
-                .select((outbox::status, diesel::dsl::count_star()))
-                .order(outbox::status.asc())
-                .load::<(String, i64)>(conn)?)
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use rand::SeedableRng;
-
-    #[test]
-    fn backoff_doubles_from_base_up_to_max_without_jitter() {
-        let policy = RetryPolicy {
-            jitter: 0.0,
-            ..RetryPolicy::default()
-        };
-        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        let waits: Vec<u64> = (1..=9)
-            .map(|n| policy.backoff(n, &mut rng).as_secs())
-            .collect();
-        assert_eq!(waits, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
-        assert_eq!(policy.backoff(u32::MAX, &mut rng).as_secs(), 3600);
-    }
-
-    #[test]
-    fn jitter_moves_each_wait_by_at_most_a_fifth_and_varies() {
-        let policy = RetryPolicy::default();
-        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-        let waits: Vec<f64> = (0..200)
-            .map(|_| policy.backoff(3, &mut rng).as_secs_f64())
-            .collect();
-        assert!(waits.iter().all(|w| (96.0..=144.0).contains(w)), "{waits:?}");
-        let spread = waits.iter().cloned().fold(f64::MIN, f64::max)
-            - waits.iter().cloned().fold(f64::MAX, f64::min);
-        assert!(spread > 20.0, "jitter should spread retries, got {spread}s");
-    }
-
-    #[test]
-    fn last_error_is_cut_at_2000_characters_not_bytes() {
-        let long = "ä".repeat(3000);
-        assert_eq!(truncated(&long).chars().count(), 2000);
     }
 }

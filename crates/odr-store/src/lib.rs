@@ -9,12 +9,12 @@
 //! Everything here is blocking; call it from a blocking thread.
 
 pub mod complaints;
-pub mod mail_facts;
 pub mod connection;
+mod database_url;
 pub mod deadlines;
 pub mod delivery;
-mod database_url;
 pub mod error;
+pub mod mail_facts;
 pub mod migrate;
 pub mod outbox;
 pub mod page;
@@ -33,9 +33,9 @@ pub use error::{classify, StoreError};
 pub use pool::{Connector, PoolOptions, PooledDbConnection, Store};
 
 pub use complaints::{ComplaintQuery, StoredComplaint, StoredEvent, StoredMessage, Visibility};
+pub use deadlines::Tick;
 pub use outbox::OutboxEntry;
 pub use page::{clamp_limit, Cursor, Page};
 pub use retailers::{NewRetailer, Retailer, RetailerChange};
-pub use users::{NewUser, ProfileChange, User};
-pub use deadlines::Tick;
 pub use transitions::{EngineRules, TransitionError};
+pub use users::{NewUser, ProfileChange, User};

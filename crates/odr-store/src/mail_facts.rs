@@ -149,7 +149,11 @@ pub(crate) fn about_complaint(
         body: text(&p["body"]),
         phrase_codes: p["phrase_codes"]
             .as_array()
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default(),
     });
     let reminder = (t.record.kind == EventKind::Reminder)

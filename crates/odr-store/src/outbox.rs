@@ -60,8 +60,8 @@ impl OutboxRow {
     /// A payload that is not JSON (it should never be) is shown as a
     /// string, so that an admin can still see the row.
     pub(crate) fn into_entry(self) -> OutboxEntry {
-        let payload = serde_json::from_str(&self.payload)
-            .unwrap_or(serde_json::Value::String(self.payload));
+        let payload =
+            serde_json::from_str(&self.payload).unwrap_or(serde_json::Value::String(self.payload));
         OutboxEntry {
             payload,
             id: self.id,
@@ -207,7 +207,9 @@ pub(crate) fn write_notifications(
                 &facts,
                 at,
             )?;
-            diesel::insert_into(outbox::table).values(row).execute(conn)?;
+            diesel::insert_into(outbox::table)
+                .values(row)
+                .execute(conn)?;
         }
     }
     Ok(())
@@ -244,7 +246,9 @@ pub(crate) fn write_invitation(
         &facts,
         to_db(now),
     )?;
-    diesel::insert_into(outbox::table).values(row).execute(conn)?;
+    diesel::insert_into(outbox::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 

@@ -26,7 +26,9 @@ pub fn outbox_worker(settings: &Settings, store: Store) -> Result<OutboxWorker, 
             "ODR_SMTP_URL is not set: mail is NOT sent; each mail is written as an .eml file in {}",
             transport.describe()
         ),
-        MailTransport::Smtp(..) => tracing::info!(transport = %transport.describe(), "mail goes out by SMTP"),
+        MailTransport::Smtp(..) => {
+            tracing::info!(transport = %transport.describe(), "mail goes out by SMTP")
+        }
     }
     let options = WorkerOptions {
         lease: settings.mail_lease,

@@ -110,10 +110,14 @@ fn main() -> ExitCode {
         ),
         Command::Worker => serve::serve(&settings, serve::Roles::only_worker()),
         Command::Scheduler => serve::serve(&settings, serve::Roles::only_scheduler()),
-        Command::Outbox { command } => serve::open_store(&settings).and_then(|store| match command {
-            OutboxCommand::List { status, limit } => serve::list_outbox(&store, status.as_deref(), limit),
-            OutboxCommand::Retry { id } => serve::retry_outbox(&store, &id),
-        }),
+        Command::Outbox { command } => {
+            serve::open_store(&settings).and_then(|store| match command {
+                OutboxCommand::List { status, limit } => {
+                    serve::list_outbox(&store, status.as_deref(), limit)
+                }
+                OutboxCommand::Retry { id } => serve::retry_outbox(&store, &id),
+            })
+        }
         Command::Migrate => {
             serve::open_store(&settings).and_then(|store| serve::migrate(&store).map(|_| ()))
         }

@@ -35,7 +35,9 @@ impl Scheduler {
                 );
             }
             Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "scheduler pass failed; retrying next interval"),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "scheduler pass failed; retrying next interval")
+            }
             Err(e) => tracing::error!(error = %e, "scheduler pass panicked"),
         }
     }

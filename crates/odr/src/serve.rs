@@ -11,9 +11,9 @@ use odr_store::{PoolOptions, Store};
 use rand::Rng;
 
 use crate::bootstrap;
+use crate::config::{Settings, SqliteSynchronous};
 use crate::mail;
 use crate::scheduler::Scheduler;
-use crate::config::{Settings, SqliteSynchronous};
 
 pub type Failure = Box<dyn std::error::Error + Send + Sync>;
 
@@ -184,7 +184,10 @@ pub fn serve(settings: &Settings, roles: Roles) -> Result<(), Failure> {
 
 pub fn list_outbox(store: &Store, status: Option<&str>, limit: i64) -> Result<(), Failure> {
     let rows = store.list_outbox(status, limit)?;
-    println!("{:<36}  {:<8} {:>3}  {:<19}  {:<18} {}", "id", "status", "try", "created", "template", "to");
+    println!(
+        "{:<36}  {:<8} {:>3}  {:<19}  {:<18} {}",
+        "id", "status", "try", "created", "template", "to"
+    );
     for r in &rows {
         println!(
             "{:<36}  {:<8} {:>3}  {:<19}  {:<18} {}",

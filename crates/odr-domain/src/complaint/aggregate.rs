@@ -206,7 +206,10 @@ impl Complaint {
             .owed_reminder(policy)
             .filter(|(_, r)| now < r.deadline.at)
             .map(|(from, _)| from);
-        [self.next_deadline_at(), reminder].into_iter().flatten().min()
+        [self.next_deadline_at(), reminder]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// The actions this caller could take now, found by offering the

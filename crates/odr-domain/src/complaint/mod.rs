@@ -20,8 +20,8 @@ pub use aggregate::{Circumstances, Complaint, NewComplaint, Transition};
 pub use command::{Command, Filing, ItemInput, OfferTerms, RulingTerms};
 pub use effects::{EventRecord, Notification, NotificationTemplate, Recipient};
 pub use facts::{
-    ComplaintFacts, DeadlineMark, Deadlines, Escalation, InFavourOf, Item, MediatorRef, Offer, OfferStatus,
-    Rejection, Ruling,
+    ComplaintFacts, DeadlineMark, Deadlines, Escalation, InFavourOf, Item, MediatorRef, Offer,
+    OfferStatus, Rejection, Ruling,
 };
 pub use policy::{Calendar, Policy};
 pub use refusal::Refusal;

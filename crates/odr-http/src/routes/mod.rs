@@ -1,6 +1,7 @@
 //! Every route of api.md's main table (statistics, attachments, feedback
 //! and `/metrics` come later), registered in one place.
 
+mod admin;
 mod auth;
 mod complaints;
 mod health;
@@ -30,6 +31,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(resource("/auth/login").post(auth::login))
                 .service(resource("/auth/logout").post(auth::logout))
                 .service(resource("/me").get(me::me).patch(me::update_me))
+                .service(resource("/admin/outbox").get(admin::outbox))
+                .service(resource("/admin/outbox/{id}/retry").post(admin::retry))
                 .service(resource("/taxonomy").get(taxonomy::taxonomy))
                 .service(
                     resource("/retailers")

@@ -4,7 +4,6 @@
 
 mod parts;
 
-use chrono_tz::Tz;
 use odr_domain::complaint::{ComplaintState, Outcome};
 use odr_store::mail_facts::{ComplaintFacts, MailFacts};
 use serde::Serialize;

@@ -42,10 +42,17 @@ pub(super) fn when(strings: &Reader<'_>, at: DateTime<Utc>, tz: Tz) -> Result<St
     let vars = Vars::from([
         (
             "weekday",
-            pick(weekdays, local.weekday().num_days_from_monday() as usize, "calendar.weekdays")?,
+            pick(
+                weekdays,
+                local.weekday().num_days_from_monday() as usize,
+                "calendar.weekdays",
+            )?,
         ),
         ("day", day),
-        ("month", pick(months, local.month0() as usize, "calendar.months")?),
+        (
+            "month",
+            pick(months, local.month0() as usize, "calendar.months")?,
+        ),
         ("year", local.year().to_string()),
         ("time", strings.fill("calendar.time", &time_vars)?),
         ("zone", tz.name().to_owned()),

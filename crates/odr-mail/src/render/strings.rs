@@ -166,9 +166,13 @@ impl<'a> Reader<'a> {
         while let Some(open) = rest.find('{') {
             out.push_str(&rest[..open]);
             let after = &rest[open + 1..];
-            let close = after.find('}').ok_or_else(|| self.no_placeholder(key, after))?;
+            let close = after
+                .find('}')
+                .ok_or_else(|| self.no_placeholder(key, after))?;
             let name = &after[..close];
-            let value = vars.get(name).ok_or_else(|| self.no_placeholder(key, name))?;
+            let value = vars
+                .get(name)
+                .ok_or_else(|| self.no_placeholder(key, name))?;
             out.push_str(value);
             rest = &after[close + 1..];
         }

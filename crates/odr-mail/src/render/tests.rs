@@ -76,7 +76,10 @@ fn every_mail_renders_for_every_recipient_in_every_language() {
                 let deadline = status.deadline.expect("who acts (or that nobody does)");
                 assert!(mail.text.contains(&deadline), "{what}: no deadline");
                 assert!(mail.html.contains(&html_escaped(&deadline)), "{what}");
-                let open = facts.complaint.as_ref().is_some_and(|c| c.state != "closed");
+                let open = facts
+                    .complaint
+                    .as_ref()
+                    .is_some_and(|c| c.state != "closed");
                 if open {
                     assert!(
                         deadline.contains(&format!("({ZONE})")),
@@ -95,7 +98,9 @@ fn every_language_translates_every_mail_rather_than_showing_english() {
         for role in roles {
             let english = render(template, role, "en");
             for locale in &Locale::ALL[1..] {
-                let mail = renderer.render(&facts(template, role, locale.code())).unwrap();
+                let mail = renderer
+                    .render(&facts(template, role, locale.code()))
+                    .unwrap();
                 assert_ne!(
                     mail.subject, english.subject,
                     "{template} to {role} in {locale} has an English subject"
@@ -148,9 +153,16 @@ fn a_german_recipient_reads_german() {
         "Freitag, 4. Dezember 2026, 10:00 Uhr (Europe/Bratislava)",
         "Antworten auf diese E-Mail werden nicht gelesen",
     ] {
-        assert!(mail.text.contains(words), "missing {words:?} in:\n{}", mail.text);
+        assert!(
+            mail.text.contains(words),
+            "missing {words:?} in:\n{}",
+            mail.text
+        );
     }
-    assert!(!mail.text.contains("Hello"), "English words in a German mail");
+    assert!(
+        !mail.text.contains("Hello"),
+        "English words in a German mail"
+    );
 }
 
 #[test]
@@ -170,7 +182,9 @@ fn a_script_in_a_message_is_escaped_in_html_and_kept_as_text_in_plain_text() {
     let body = "<script>alert('x')</script> & more";
     complaint_of(&mut facts).message.as_mut().unwrap().body = Some(body.into());
     let mail = renderer().render(&facts).unwrap();
-    assert!(mail.html.contains("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; more"));
+    assert!(mail
+        .html
+        .contains("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; more"));
     assert!(!mail.html.contains("<script"), "{}", mail.html);
     assert!(mail.text.contains(&format!("> {body}")));
 }
@@ -185,7 +199,10 @@ fn a_header_injection_in_a_shop_name_stays_on_one_subject_line() {
         mail.subject,
         "[ODR-7Q4K-92XD] Evil Shop Bcc: evil@x has made you an offer"
     );
-    assert!(!mail.text.contains("\nBcc:"), "a name must not start a line");
+    assert!(
+        !mail.text.contains("\nBcc:"),
+        "a name must not start a line"
+    );
 }
 
 #[test]
@@ -208,7 +225,10 @@ fn phrases_are_shown_in_the_readers_language() {
         assert!(text.contains("Die Fotos sind beigefügt."), "{text}");
         assert!(text.contains("Vielen Dank."));
         assert!(!text.contains("Fotografie sú v prílohe."));
-        assert!(text.contains("Here is the box it came in."), "free text as written");
+        assert!(
+            text.contains("Here is the box it came in."),
+            "free text as written"
+        );
     }
     assert!(mail.text.contains("Ján Kováč"), "the author is named");
 }
@@ -227,10 +247,22 @@ fn times_are_local_to_the_recipient_with_the_zone_named() {
 #[test]
 fn dates_read_naturally_in_every_language() {
     let expected = [
-        ("de", "bis Freitag, 4. Dezember 2026, 10:00 Uhr (Europe/Bratislava)"),
-        ("fr", "jusqu’au vendredi 4 décembre 2026 à 10 h 00 (Europe/Bratislava)"),
-        ("es", "hasta el viernes 4 de diciembre de 2026, a las 10:00 (Europe/Bratislava)"),
-        ("sk", "do piatka 4. decembra 2026, 10:00 (Europe/Bratislava)"),
+        (
+            "de",
+            "bis Freitag, 4. Dezember 2026, 10:00 Uhr (Europe/Bratislava)",
+        ),
+        (
+            "fr",
+            "jusqu’au vendredi 4 décembre 2026 à 10 h 00 (Europe/Bratislava)",
+        ),
+        (
+            "es",
+            "hasta el viernes 4 de diciembre de 2026, a las 10:00 (Europe/Bratislava)",
+        ),
+        (
+            "sk",
+            "do piatka 4. decembra 2026, 10:00 (Europe/Bratislava)",
+        ),
     ];
     for (locale, words) in expected {
         let mail = render("complaint_filed", "retailer", locale);
@@ -254,14 +286,22 @@ fn amounts_follow_the_currency_exponent_and_the_readers_habits() {
     assert_eq!(amount(Locale::De, money(1500, "JPY")), "1.500 JPY");
     assert_eq!(amount(Locale::En, money(1234, "KWD")), "KWD 1.234");
     assert_eq!(amount(Locale::De, money(5, "KWD")), "0,005 KWD");
-    assert_eq!(amount(Locale::En, money(123_456_789, "EUR")), "EUR 1,234,567.89");
-    assert_eq!(amount(Locale::Sk, money(123_456_789, "EUR")), "1\u{a0}234\u{a0}567,89 EUR");
+    assert_eq!(
+        amount(Locale::En, money(123_456_789, "EUR")),
+        "EUR 1,234,567.89"
+    );
+    assert_eq!(
+        amount(Locale::Sk, money(123_456_789, "EUR")),
+        "1\u{a0}234\u{a0}567,89 EUR"
+    );
 }
 
 #[test]
 fn a_closed_complaint_says_nobody_must_act_and_how_it_ended() {
     let mail = render("lapsed", "customer", "en");
-    assert!(mail.text.contains("Status: closed: the offer expired without an answer"));
+    assert!(mail
+        .text
+        .contains("Status: closed: the offer expired without an answer"));
     assert!(mail.text.contains("Nobody needs to act any more"));
     let mail = render("decided", "retailer", "en");
     assert!(mail.text.contains("closed, decided by the mediator"));
@@ -273,11 +313,21 @@ fn a_closed_complaint_says_nobody_must_act_and_how_it_ended() {
 #[test]
 fn the_mail_details_what_happened() {
     let offer = render("offer_proposed", "customer", "en");
-    assert!(offer.text.contains("Partial refund of EUR 25.00 (offer 1 of 3)"));
+    assert!(offer
+        .text
+        .contains("Partial refund of EUR 25.00 (offer 1 of 3)"));
     assert!(offer.text.contains("> We would like to make it right."));
     let rejected = render("offer_rejected", "retailer", "en");
-    for words in ["Amount too low", "Would prefer: Replacement", "much more than that"] {
-        assert!(rejected.text.contains(words), "{words:?} in:\n{}", rejected.text);
+    for words in [
+        "Amount too low",
+        "Would prefer: Replacement",
+        "much more than that",
+    ] {
+        assert!(
+            rejected.text.contains(words),
+            "{words:?} in:\n{}",
+            rejected.text
+        );
     }
     let escalated = render("escalated", "admin", "en");
     assert!(escalated.text.contains("waiting for a neutral mediator"));
@@ -285,10 +335,16 @@ fn the_mail_details_what_happened() {
     let assigned = render("mediator_assigned", "customer", "en");
     assert!(assigned.text.contains("Dr. Eva Horváth"));
     let withdrawn = render("withdrawn", "retailer", "en");
-    assert!(withdrawn.text.contains("Written by the customer (Jana Nováková):"));
-    assert!(withdrawn.text.contains("> The shop called me and we sorted it out."));
+    assert!(withdrawn
+        .text
+        .contains("Written by the customer (Jana Nováková):"));
+    assert!(withdrawn
+        .text
+        .contains("> The shop called me and we sorted it out."));
     let reminder = render("deadline_reminder", "customer", "en");
-    assert!(reminder.text.contains("Deadline: Friday, 4 December 2026, 10:00"));
+    assert!(reminder
+        .text
+        .contains("Deadline: Friday, 4 December 2026, 10:00"));
 }
 
 #[test]
@@ -296,14 +352,19 @@ fn the_last_allowed_offer_is_called_final_and_cannot_be_turned_down() {
     let mut facts = facts("offer_proposed", "customer", "en");
     complaint_of(&mut facts).offer.as_mut().unwrap().round = 3;
     let mail = renderer().render(&facts).unwrap();
-    assert!(mail.text.contains("This is the last offer the shop can make"));
+    assert!(mail
+        .text
+        .contains("This is the last offer the shop can make"));
     assert!(!mail.text.contains("turn it down"), "{}", mail.text);
 }
 
 #[test]
 fn an_invitation_links_to_the_sign_in_page() {
     let mail = render("invitation", "retailer_staff", "en");
-    assert_eq!(mail.subject, "You are invited to answer complaints for Alpen Outdoor");
+    assert_eq!(
+        mail.subject,
+        "You are invited to answer complaints for Alpen Outdoor"
+    );
     assert!(mail.html.contains("href=\"http://127.0.0.1:8080/sign-in\""));
     assert!(!mail.text.contains("/complaints/"));
 }
@@ -325,7 +386,10 @@ fn wrong_facts_are_errors_not_half_mails() {
     ));
     let mut code = facts("acknowledged", "customer", "en");
     complaint_of(&mut code).category = "lost_in_space".into();
-    assert!(matches!(renderer.render(&code), Err(RenderError::UnknownCode(_))));
+    assert!(matches!(
+        renderer.render(&code),
+        Err(RenderError::UnknownCode(_))
+    ));
     let mut bare = facts("acknowledged", "customer", "en");
     bare.complaint = None;
     assert!(matches!(
@@ -337,7 +401,13 @@ fn wrong_facts_are_errors_not_half_mails() {
 #[test]
 fn the_public_url_must_be_an_absolute_http_url() {
     assert!(Renderer::new("https://odr.example/").is_ok());
-    for bad in ["", "odr.example", "ftp://odr.example", "http://", "http://a b"] {
+    for bad in [
+        "",
+        "odr.example",
+        "ftp://odr.example",
+        "http://",
+        "http://a b",
+    ] {
         assert!(Renderer::new(bad).is_err(), "{bad:?} accepted");
     }
     let mail = Renderer::new("https://odr.example/")
@@ -349,6 +419,22 @@ fn the_public_url_must_be_an_absolute_http_url() {
 
 #[test]
 fn one_line_removes_every_kind_of_line_break() {
-    assert_eq!(format::one_line(" a\r\nb\tc\u{2028}d\u{202e}e  "), "a b c d e");
+    assert_eq!(
+        format::one_line(" a\r\nb\tc\u{2028}d\u{202e}e  "),
+        "a b c d e"
+    );
     assert_eq!(format::subject(Some("R-1"), "x\ny"), "[R-1] x y");
+}
+
+#[test]
+#[ignore]
+fn print_samples() {
+    let r = renderer();
+    for (t, role) in [
+        ("message_added", "retailer"),
+        ("offer_proposed", "customer"),
+    ] {
+        let m = r.render(&facts(t, role, "en")).unwrap();
+        println!("{}\n{}\n{}", m.subject, m.text, m.html);
+    }
 }

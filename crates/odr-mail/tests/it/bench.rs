@@ -32,7 +32,10 @@ macro_rules! ignored_on_both_databases {
     };
 }
 
-ignored_on_both_databases!(bench_mails_per_second, bench_latency_from_commit_to_delivery);
+ignored_on_both_databases!(
+    bench_mails_per_second,
+    bench_latency_from_commit_to_delivery
+);
 
 const COMPLAINTS: usize = 200;
 
@@ -85,7 +88,10 @@ async fn bench_latency_from_commit_to_delivery(backend: Backend) {
         let expected = 2 * (n + 1);
         while sink.count() < expected {
             tokio::time::sleep(Duration::from_millis(1)).await;
-            assert!(committed.elapsed() < Duration::from_secs(10), "mail did not arrive");
+            assert!(
+                committed.elapsed() < Duration::from_secs(10),
+                "mail did not arrive"
+            );
         }
         latencies.push(committed.elapsed());
     }

@@ -8,9 +8,7 @@ use std::time::Duration;
 use odr_store::{Backend, StoreError};
 use odr_tests::smtp::SmtpSink;
 
-use crate::world::{
-    assert_each_row_arrived_once, exact_retries, message_id, options, smtp, World,
-};
+use crate::world::{assert_each_row_arrived_once, exact_retries, message_id, options, smtp, World};
 
 const ARRIVAL: Duration = Duration::from_secs(10);
 
@@ -27,11 +25,18 @@ async fn every_pending_mail_arrives_once_threaded_per_complaint_and_recipient(ba
     world.acknowledge(&first);
     world.file("B-2");
     let rows = world.outbox();
-    assert_eq!(rows.len(), 5, "file ×2 (support, customer) + acknowledge (customer)");
+    assert_eq!(
+        rows.len(),
+        5,
+        "file ×2 (support, customer) + acknowledge (customer)"
+    );
 
     let worker = world.worker(smtp(&sink.url()), options(exact_retries(8)));
     let report = worker.run_once().await.unwrap();
-    assert_eq!((report.claimed, report.sent, report.failed, report.dead), (5, 5, 0, 0));
+    assert_eq!(
+        (report.claimed, report.sent, report.failed, report.dead),
+        (5, 5, 0, 0)
+    );
 
     let mails = sink.wait_for(5, ARRIVAL);
     assert_each_row_arrived_once(&rows, &mails);
@@ -45,34 +50,61 @@ async fn every_pending_mail_arrives_once_threaded_per_complaint_and_recipient(ba
             })
             .unwrap_or_else(|| panic!("no {template} row to {to}"));
         let id = message_id(&row.id);
-        mails.iter().find(|m| m.message_id.as_deref() == Some(&id)).unwrap().clone()
+        mails
+            .iter()
+            .find(|m| m.message_id.as_deref() == Some(&id))
+            .unwrap()
+            .clone()
     };
     let a = &first.complaint.facts().id;
     let receipt = mail_of("complaint_receipt", a, "chris@example.test");
     let acknowledged = mail_of("acknowledged", a, "chris@example.test");
     let filed = mail_of("complaint_filed", a, "support@teapot.test");
     for first_mail in [&receipt, &filed] {
-        assert_eq!(first_mail.in_reply_to, None, "a complaint's first mail starts a thread");
+        assert_eq!(
+            first_mail.in_reply_to, None,
+            "a complaint's first mail starts a thread"
+        );
         assert_eq!(first_mail.references, None);
     }
-    assert_eq!(acknowledged.in_reply_to, receipt.message_id, "the second mail replies to the first");
+    assert_eq!(
+        acknowledged.in_reply_to, receipt.message_id,
+        "the second mail replies to the first"
+    );
     assert_eq!(acknowledged.references, receipt.message_id);
     let other: Vec<_> = mails
         .iter()
-        .filter(|m| ![&receipt, &acknowledged, &filed].iter().any(|x| x.message_id == m.message_id))
+        .filter(|m| {
+            ![&receipt, &acknowledged, &filed]
+                .iter()
+                .any(|x| x.message_id == m.message_id)
+        })
         .collect();
     assert_eq!(other.len(), 2);
     for mail in other {
-        assert_eq!(mail.in_reply_to, None, "another complaint is another thread");
+        assert_eq!(
+            mail.in_reply_to, None,
+            "another complaint is another thread"
+        );
     }
-    assert!(acknowledged.to.as_deref().unwrap().contains("Chris Customer"));
+    assert!(acknowledged
+        .to
+        .as_deref()
+        .unwrap()
+        .contains("Chris Customer"));
     assert_eq!(filed.to.as_deref(), Some("support@teapot.test"));
-    assert_eq!(acknowledged.header("Auto-Submitted"), Some("auto-generated"));
+    assert_eq!(
+        acknowledged.header("Auto-Submitted"),
+        Some("auto-generated")
+    );
     assert_eq!(acknowledged.content_language.as_deref(), Some("en"));
     assert_eq!(acknowledged.content_type, "multipart/alternative");
     assert!(acknowledged.text.is_some() && acknowledged.html.is_some());
 
-    assert!(world.outbox().iter().all(|r| r.status == "sent" && r.sent_at.is_some()));
+    assert!(world
+        .outbox()
+        .iter()
+        .all(|r| r.status == "sent" && r.sent_at.is_some()));
     let again = worker.run_once().await.unwrap();
     assert_eq!(again.claimed, 0, "sent mail is not claimed again");
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -88,12 +120,18 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_its_stale_ack_is_refused(ba
     let lease = Duration::from_secs(300);
 
     // The first worker claims the batch and dies before sending any of it.
-    let dead_workers_batch = world.store.claim_mail(world.clock.now(), lease, 20).unwrap();
+    let dead_workers_batch = world
+        .store
+        .claim_mail(world.clock.now(), lease, 20)
+        .unwrap();
     assert_eq!(dead_workers_batch.len(), 3);
 
     let survivor = world.worker(smtp(&sink.url()), options(exact_retries(8)));
     let report = survivor.run_once().await.unwrap();
-    assert_eq!(report.claimed, 0, "leased rows are not handed out while the lease runs");
+    assert_eq!(
+        report.claimed, 0,
+        "leased rows are not handed out while the lease runs"
+    );
 
     world.clock.advance(lease + Duration::from_secs(1));
     let report = survivor.run_once().await.unwrap();
@@ -103,14 +141,24 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_its_stale_ack_is_refused(ba
     let stale = &dead_workers_batch[0];
     let now = world.clock.now();
     assert!(
-        !world.store.mark_sent(&stale.id, &stale.claim_token, now).unwrap(),
+        !world
+            .store
+            .mark_sent(&stale.id, &stale.claim_token, now)
+            .unwrap(),
         "an ack with an expired claim token must not apply"
     );
-    let failed = world
-        .store
-        .mark_failed(&stale.id, &stale.claim_token, now, "late", &exact_retries(8));
+    let failed = world.store.mark_failed(
+        &stale.id,
+        &stale.claim_token,
+        now,
+        "late",
+        &exact_retries(8),
+    );
     assert!(matches!(failed, Err(StoreError::Conflict(_))), "{failed:?}");
-    assert!(world.outbox().iter().all(|r| r.status == "sent" && r.last_error.is_none()));
+    assert!(world
+        .outbox()
+        .iter()
+        .all(|r| r.status == "sent" && r.last_error.is_none()));
 }
 
 async fn concurrent_claims_never_hand_out_one_row_twice(backend: Backend) {

@@ -29,7 +29,11 @@ async fn mail_written_while_the_server_is_down_arrives_once_when_it_is_back(back
     assert_eq!((report.claimed, report.failed, report.dead), (2, 2, 0));
     let failed_at = world.clock.now();
     for row in world.outbox() {
-        assert_eq!((row.status.as_str(), row.attempts), ("pending", 1), "{row:?}");
+        assert_eq!(
+            (row.status.as_str(), row.attempts),
+            ("pending", 1),
+            "{row:?}"
+        );
         assert_eq!(row.available_at, failed_at + chrono::Duration::seconds(30));
         assert!(row.last_error.is_some(), "the failure is recorded");
     }
@@ -46,7 +50,9 @@ async fn mail_written_while_the_server_is_down_arrives_once_when_it_is_back(back
     );
     let rows = world.outbox();
     assert_eq!(rows.len(), 5);
-    assert!(rows.iter().all(|r| r.status == "pending" && r.attempts == 1));
+    assert!(rows
+        .iter()
+        .all(|r| r.status == "pending" && r.attempts == 1));
 
     sink.restart();
     let report = worker.run_once().await.unwrap();
@@ -58,7 +64,9 @@ async fn mail_written_while_the_server_is_down_arrives_once_when_it_is_back(back
     assert_each_row_arrived_once(&rows, &mails);
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(worker.run_once().await.unwrap().claimed, 0);
-    assert!(count_by_message_id(&sink.messages()).values().all(|n| *n == 1));
+    assert!(count_by_message_id(&sink.messages())
+        .values()
+        .all(|n| *n == 1));
 }
 
 async fn mail_that_keeps_failing_is_dead_with_its_error_until_an_admin_requeues_it(
@@ -84,7 +92,11 @@ async fn mail_that_keeps_failing_is_dead_with_its_error_until_an_admin_requeues_
         }
     }
     assert_eq!(waits[..2], [30, 60], "the wait doubles after each failure");
-    assert_eq!(worker.run_once().await.unwrap().claimed, 0, "dead mail is not retried");
+    assert_eq!(
+        worker.run_once().await.unwrap().claimed,
+        0,
+        "dead mail is not retried"
+    );
 
     let dead = world.store.list_outbox(Some("dead"), 50).unwrap();
     assert_eq!(dead.len(), 2);

@@ -15,7 +15,11 @@ async fn without_smtp_each_mail_is_a_complete_eml_file(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let mail_dir = dir.path().join("data/mail");
     let transport = MailTransport::from_settings(None, &mail_dir, Duration::from_secs(5)).unwrap();
-    assert!(transport.describe().contains("data/mail"), "{}", transport.describe());
+    assert!(
+        transport.describe().contains("data/mail"),
+        "{}",
+        transport.describe()
+    );
     let complaint = world.file("F-1");
     world.acknowledge(&complaint);
     let rows = world.outbox();
@@ -55,8 +59,14 @@ async fn without_smtp_each_mail_is_a_complete_eml_file(backend: Backend) {
             assert!(head.contains(header), "{header:?} missing in\n{head}");
         }
         assert!(head.contains(&format!("To: ")) && head.contains(&row.to_address));
-        assert!(body.contains("Content-Type: text/plain; charset=utf-8"), "{body}");
-        assert!(body.contains("Content-Type: text/html; charset=utf-8"), "{body}");
+        assert!(
+            body.contains("Content-Type: text/plain; charset=utf-8"),
+            "{body}"
+        );
+        assert!(
+            body.contains("Content-Type: text/html; charset=utf-8"),
+            "{body}"
+        );
         assert!(
             file.lines().all(|l| l.len() <= 998),
             "RFC 5322 lines are at most 998 characters"

@@ -18,7 +18,9 @@ use odr_mail::transport::MailTransport;
 use odr_mail::worker::{OutboxWorker, WorkerOptions};
 use odr_store::delivery::RetryPolicy;
 use odr_store::testing::TestDatabase;
-use odr_store::{Backend, EngineRules, NewRetailer, NewUser, OutboxEntry, Retailer, Store, StoredComplaint, User};
+use odr_store::{
+    Backend, EngineRules, NewRetailer, NewUser, OutboxEntry, Retailer, Store, StoredComplaint, User,
+};
 use odr_tests::smtp::ReceivedMail;
 
 pub const PUBLIC_URL: &str = "https://odr.test";
@@ -108,7 +110,12 @@ impl World {
                 )
                 .unwrap()
         };
-        let staff = person("sam@teapot.test", "Sam", Role::RetailerStaff, Some(&retailer.id));
+        let staff = person(
+            "sam@teapot.test",
+            "Sam",
+            Role::RetailerStaff,
+            Some(&retailer.id),
+        );
         let customer = person("chris@example.test", "Chris Customer", Role::Customer, None);
         World {
             renderer: Arc::new(Renderer::new(PUBLIC_URL).unwrap()),
@@ -194,7 +201,10 @@ pub fn message_id(outbox_id: &str) -> String {
 pub fn count_by_message_id(mails: &[ReceivedMail]) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
     for mail in mails {
-        let id = mail.message_id.clone().expect("every mail has a Message-ID");
+        let id = mail
+            .message_id
+            .clone()
+            .expect("every mail has a Message-ID");
         *counts.entry(id).or_default() += 1;
     }
     counts
@@ -213,8 +223,15 @@ pub fn assert_each_row_arrived_once(rows: &[OutboxEntry], mails: &[ReceivedMail]
             row.template,
             row.to_address
         );
-        let mail = mails.iter().find(|m| m.message_id.as_deref() == Some(&id)).unwrap();
-        assert_eq!(mail.envelope_to, [row.to_address.clone()], "envelope of {id}");
+        let mail = mails
+            .iter()
+            .find(|m| m.message_id.as_deref() == Some(&id))
+            .unwrap();
+        assert_eq!(
+            mail.envelope_to,
+            [row.to_address.clone()],
+            "envelope of {id}"
+        );
     }
     assert_eq!(mails.len(), rows.len(), "no other mails: {counts:?}");
 }

@@ -317,11 +317,14 @@ fn every_setting_has_its_environment_name() {
         "ODR_AUTO_ASSIGN",
         "ODR_POOL_SIZE",
         "ODR_LOG",
+        "ODR_MAIL_DIR",
+        "ODR_MAIL_MAX_ATTEMPTS",
+        "ODR_MAIL_LEASE",
     ] {
         assert!(
             names.iter().any(|n| n == expected),
             "{expected} missing from {names:?}"
         );
     }
-    assert_eq!(names.len(), 29);
+    assert_eq!(names.len(), 35);
 }

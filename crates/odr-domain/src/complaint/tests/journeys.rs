@@ -309,13 +309,48 @@ fn the_party_who_must_act_is_reminded_once_a_lead_before_the_deadline() {
     let sys = Actor::system();
     // acknowledge_by falls at t0 + 2 days; the reminder is owed from t0 + 1 day.
     assert_eq!(c.next_wakeup_at(&p, t0()), Some(t0() + Duration::days(1)));
-    assert!(c.apply(&Command::Remind, &sys, t0() + Duration::hours(23), &p, &cal, "x").is_err());
-    let t = c.apply(&Command::Remind, &sys, t0() + Duration::hours(25), &p, &cal, "x").unwrap();
+    assert!(c
+        .apply(
+            &Command::Remind,
+            &sys,
+            t0() + Duration::hours(23),
+            &p,
+            &cal,
+            "x"
+        )
+        .is_err());
+    let t = c
+        .apply(
+            &Command::Remind,
+            &sys,
+            t0() + Duration::hours(25),
+            &p,
+            &cal,
+            "x",
+        )
+        .unwrap();
     assert_eq!(t.record.kind, EventKind::Reminder);
     assert_eq!(t.complaint.state(), ComplaintState::Filed);
-    assert_eq!(t.notifications, vec![Notification { template: NotificationTemplate::DeadlineReminder, to: Recipient::Retailer }]);
-    assert_eq!(t.next_wakeup, Some(t0() + Duration::days(2)), "next: the deadline itself");
-    let again = t.complaint.apply(&Command::Remind, &sys, t0() + Duration::hours(26), &p, &cal, "x");
+    assert_eq!(
+        t.notifications,
+        vec![Notification {
+            template: NotificationTemplate::DeadlineReminder,
+            to: Recipient::Retailer
+        }]
+    );
+    assert_eq!(
+        t.next_wakeup,
+        Some(t0() + Duration::days(2)),
+        "next: the deadline itself"
+    );
+    let again = t.complaint.apply(
+        &Command::Remind,
+        &sys,
+        t0() + Duration::hours(26),
+        &p,
+        &cal,
+        "x",
+    );
     assert!(again.is_err(), "once per deadline");
 }
 
@@ -330,9 +365,21 @@ fn a_deadline_set_less_than_the_lead_ahead_gets_no_reminder() {
         message: None,
         expires_at: Some(t0() + Duration::hours(12)),
     });
-    let c = c.apply(&short, &staff(), t0(), &p, &cal, "o1").unwrap().complaint;
+    let c = c
+        .apply(&short, &staff(), t0(), &p, &cal, "o1")
+        .unwrap()
+        .complaint;
     assert_eq!(c.next_wakeup_at(&p, t0()), Some(t0() + Duration::hours(12)));
-    assert!(c.apply(&Command::Remind, &Actor::system(), t0() + Duration::hours(1), &p, &cal, "x").is_err());
+    assert!(c
+        .apply(
+            &Command::Remind,
+            &Actor::system(),
+            t0() + Duration::hours(1),
+            &p,
+            &cal,
+            "x"
+        )
+        .is_err());
 }
 
 #[test]
@@ -340,12 +387,37 @@ fn auto_assignment_names_the_mediator_at_escalation() {
     let p = Policy::default();
     let cal = Calendar::default();
     let c = filed(&p);
-    let m = MediatorRef { id: "med-7".into(), display_name: "Mira".into() };
-    let at = Circumstances { now: t0(), policy: &p, calendar: &cal, fresh_id: "x", auto_mediator: Some(&m) };
+    let m = MediatorRef {
+        id: "med-7".into(),
+        display_name: "Mira".into(),
+    };
+    let at = Circumstances {
+        now: t0(),
+        policy: &p,
+        calendar: &cal,
+        fresh_id: "x",
+        auto_mediator: Some(&m),
+    };
     let t = c
-        .apply_in(&Command::Escalate { reason: EscalationReason::Other, message: None }, &customer(), &at)
+        .apply_in(
+            &Command::Escalate {
+                reason: EscalationReason::Other,
+                message: None,
+            },
+            &customer(),
+            &at,
+        )
         .unwrap();
-    assert_eq!(t.complaint.facts().mediator.as_ref().map(|m| m.id.as_str()), Some("med-7"));
-    assert!(t.notifications.contains(&Notification { template: NotificationTemplate::Escalated, to: Recipient::Mediator("med-7".into()) }));
-    assert!(!t.notifications.iter().any(|n| n.to == Recipient::Admins), "nobody waits, so admins are not asked");
+    assert_eq!(
+        t.complaint.facts().mediator.as_ref().map(|m| m.id.as_str()),
+        Some("med-7")
+    );
+    assert!(t.notifications.contains(&Notification {
+        template: NotificationTemplate::Escalated,
+        to: Recipient::Mediator("med-7".into())
+    }));
+    assert!(
+        !t.notifications.iter().any(|n| n.to == Recipient::Admins),
+        "nobody waits, so admins are not asked"
+    );
 }

@@ -101,7 +101,10 @@ pub(super) fn vars(
         v.insert("escalation_reason", reason);
     }
     if let Some(r) = &c.ruling {
-        v.insert("ruling", s.text(in_favour_of(side, &r.in_favour_of)?)?.to_owned());
+        v.insert(
+            "ruling",
+            s.text(in_favour_of(side, &r.in_favour_of)?)?.to_owned(),
+        );
         if let Some(remedy) = &r.remedy {
             v.insert("ruling_remedy", remedy_text(s, remedy, r.amount.as_ref())?);
         }
@@ -263,7 +266,12 @@ pub(super) fn quotes(m: &Mail<'_>) -> Result<Vec<Quote>, RenderError> {
         out.push(quote(m, "mediator", &[], Some(&r.reasoning))?);
     }
     if let Some(msg) = &c.message {
-        out.push(quote(m, &msg.author_role, &msg.phrase_codes, msg.body.as_deref())?);
+        out.push(quote(
+            m,
+            &msg.author_role,
+            &msg.phrase_codes,
+            msg.body.as_deref(),
+        )?);
     }
     if c.note.is_some() {
         out.push(quote(m, &c.actor_role, &[], c.note.as_deref())?);

@@ -29,7 +29,10 @@ pub const MATRIX: [(&str, &[&str]); 16] = [
     ("lapsed", &["customer", "retailer", "mediator"]),
     ("message_added", &["customer", "retailer", "mediator"]),
     ("decision_overdue", &["admin"]),
-    ("deadline_reminder", &["customer", "retailer", "mediator", "admin"]),
+    (
+        "deadline_reminder",
+        &["customer", "retailer", "mediator", "admin"],
+    ),
     ("invitation", &["retailer_staff", "mediator", "admin"]),
 ];
 
