@@ -32,6 +32,7 @@ run:
 	$(ODR) $(ODR_ARGS) seed-demo
 	@echo
 	@echo "ODR serves on http://$${ODR_LISTEN:-127.0.0.1:8080} (links in mail: $${ODR_PUBLIC_URL:-http://127.0.0.1:8080}); Ctrl-C stops it"
+	@if [ -z "$${ODR_SMTP_URL:-}" ]; then echo "Mail is not sent: each mail is written as an .eml file under $$(pwd)/data/mail/ (set ODR_SMTP_URL to send it)"; fi
 	@echo
 	$(ODR) $(ODR_ARGS) serve
 

@@ -20,7 +20,10 @@ use serde_json::json;
 
 use crate::steps::*;
 
-on_both_databases!(every_notification_reaches_exactly_its_recipients_in_their_language);
+on_both_databases!(
+    every_notification_reaches_exactly_its_recipients_in_their_language,
+    admins_see_dead_mail_and_requeue_it
+);
 
 fn worker(t: &TestApp, sink: &SmtpSink) -> OutboxWorker {
     let clock = t.clock.clone();
@@ -200,4 +203,58 @@ async fn every_notification_reaches_exactly_its_recipients_in_their_language(db:
         outbox.iter().all(|o| o.status == "sent"),
         "every row is marked sent"
     );
+}
+
+async fn admins_see_dead_mail_and_requeue_it(db: Db) {
+    let t = TestApp::new(db);
+    let w = t.world();
+    let app = init_service(odr_http::build_app(t.state.clone())).await;
+    file(&app, &w).await;
+    // The mail server refuses for good: one attempt allowed, so it is dead.
+    let once = odr_store::delivery::RetryPolicy {
+        max_attempts: 1,
+        ..Default::default()
+    };
+    for mail in t
+        .store()
+        .claim_mail(t.clock.now(), Duration::from_secs(60), 10)
+        .expect("claim")
+    {
+        t.store()
+            .mark_failed(
+                &mail.id,
+                &mail.claim_token,
+                t.clock.now(),
+                "550 mailbox unavailable",
+                &once,
+            )
+            .expect("mark failed");
+    }
+    let dead = get(&app, "/api/v1/admin/outbox?status=dead", &w.admin)
+        .await
+        .expect(200);
+    let rows = dead["items"].as_array().expect("items");
+    assert_eq!(rows.len(), 2, "the retailer's and the customer's mail");
+    assert_eq!(rows[0]["last_error"], "550 mailbox unavailable");
+    get(&app, "/api/v1/admin/outbox?status=dead", &w.staff)
+        .await
+        .expect(403);
+    let bad = get(&app, "/api/v1/admin/outbox?status=lost", &w.admin)
+        .await
+        .expect(422);
+    assert_eq!(bad["errors"][0]["field"], "status");
+    let first = rows[0]["id"].as_str().expect("id").to_owned();
+    let path = format!("/api/v1/admin/outbox/{first}/retry");
+    post(&app, &path, &w.staff, json!({})).await.expect(403);
+    post(&app, &path, &w.admin, json!({})).await.expect(202);
+    post(&app, &path, &w.admin, json!({})).await.expect(409);
+    let left = get(&app, "/api/v1/admin/outbox?status=dead", &w.admin)
+        .await
+        .expect(200);
+    assert_eq!(left["items"].as_array().expect("items").len(), 1);
+    let pending = get(&app, "/api/v1/admin/outbox?status=pending", &w.admin)
+        .await
+        .expect(200);
+    assert_eq!(pending["items"][0]["id"], first.as_str());
+    assert_eq!(pending["items"][0]["attempts"], 0);
 }

@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use mail_parser::{MessageParser, MimeHeaders, PartType};
 use serde_json::Value;
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/smtp_sink.py");
@@ -25,7 +26,8 @@ pub struct ReceivedMail {
     pub envelope_to: Vec<String>,
     /// The message as sent (headers encoded, bodies transfer-encoded).
     pub raw: String,
-    /// Every header, decoded (RFC 2047 words become text), in order.
+    /// Every header of the message, in order, unfolded; `Subject` and `To`
+    /// decoded (RFC 2047 words become text).
     pub headers: Vec<(String, String)>,
     pub subject: Option<String>,
     pub message_id: Option<String>,
@@ -54,20 +56,44 @@ impl ReceivedMail {
         let raw =
             std::fs::read(eml).unwrap_or_else(|e| panic!("cannot read {}: {e}", eml.display()));
         let json = eml.with_extension("json");
-        let view: Value = std::fs::read(&json)
+        let envelope: Value = std::fs::read(&json)
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_else(|| panic!("the sink wrote no readable {}", json.display()));
-        if let Some(error) = view.get("parse_error") {
-            panic!("Python could not parse {}: {error}", eml.display());
-        }
-        let text = |key: &str| view.get(key).and_then(Value::as_str).map(str::to_owned);
-        let headers: Vec<(String, String)> = view["headers"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|pair| Some((pair[0].as_str()?.to_owned(), pair[1].as_str()?.to_owned())))
+        let message = MessageParser::default()
+            .parse(&raw)
+            .unwrap_or_else(|| panic!("{} is not a parsable message", eml.display()));
+        let headers: Vec<(String, String)> = message
+            .headers()
+            .iter()
+            .map(|h| {
+                let value = match h.name.as_str() {
+                    "Subject" => message.subject().unwrap_or_default().to_owned(),
+                    "To" => message.to().and_then(|to| to.first()).map_or_else(
+                        || unfolded(&raw[h.offset_start as usize..h.offset_end as usize]),
+                        |to| match (to.name(), to.address()) {
+                            (Some(name), Some(address)) => format!("{name} <{address}>"),
+                            (_, address) => address.unwrap_or_default().to_owned(),
+                        },
+                    ),
+                    _ => unfolded(&raw[h.offset_start as usize..h.offset_end as usize]),
+                };
+                (h.name.as_str().to_owned(), value)
+            })
             .collect();
+        let (mut text, mut html) = (None, None);
+        for part in &message.parts {
+            match &part.body {
+                PartType::Text(t) if text.is_none() => text = Some(t.to_string()),
+                PartType::Html(h) if html.is_none() => html = Some(h.to_string()),
+                _ => {}
+            }
+        }
+        let content_type = message
+            .root_part()
+            .content_type()
+            .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or_default()))
+            .unwrap_or_else(|| "text/plain".into());
         let header = |name: &str| {
             headers
                 .iter()
@@ -75,8 +101,11 @@ impl ReceivedMail {
                 .map(|(_, v)| v.clone())
         };
         ReceivedMail {
-            envelope_from: text("envelope_from").unwrap_or_default(),
-            envelope_to: view["envelope_to"]
+            envelope_from: envelope["envelope_from"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            envelope_to: envelope["envelope_to"]
                 .as_array()
                 .into_iter()
                 .flatten()
@@ -89,13 +118,22 @@ impl ReceivedMail {
             references: header("References"),
             to: header("To"),
             content_language: header("Content-Language"),
-            content_type: text("content_type").unwrap_or_default(),
-            text: text("text"),
-            html: text("html"),
+            content_type,
+            text,
+            html,
             file: eml.to_owned(),
             headers,
         }
     }
+}
+
+/// A header value as one line: folding removed, outer spaces trimmed.
+fn unfolded(raw: &[u8]) -> String {
+    String::from_utf8_lossy(raw)
+        .replace("\r\n", "")
+        .replace('\n', "")
+        .trim()
+        .to_owned()
 }
 
 /// The sink process and its mailbox directory; killed when dropped.

@@ -29,6 +29,14 @@ pub struct Renderer {
     public_url: String,
 }
 
+impl std::fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Renderer")
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct RenderedMail {
     /// One line, never containing CR or LF.

@@ -19,7 +19,7 @@ use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, To
 use percent_encoding::percent_decode_str;
 
 /// SMTP connections kept open per process.
-const POOL_SIZE: u32 = 4;
+pub(crate) const POOL_SIZE: u32 = 8;
 /// An idle pooled connection is closed after this long.
 const POOL_IDLE: Duration = Duration::from_secs(60);
 

@@ -136,7 +136,7 @@ impl Store {
         self.with_conn(|conn| load_retailer(conn, id))
     }
 
-    /// The public directory, by name then id.
+    /// The public directory, oldest first (a stable order for cursors).
     pub fn list_retailers(
         &self,
         after: Option<&Cursor>,

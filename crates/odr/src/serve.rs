@@ -23,9 +23,22 @@ pub fn init_tracing(filter: &str) {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
 }
 
+/// The store for a one-shot command: no connection opens in the
+/// background, so none is half-open (mid TLS handshake in libpq) when the
+/// process exits, which could crash it.
 pub fn open_store(settings: &Settings) -> Result<Store, Failure> {
+    connect(settings, Some(0))
+}
+
+/// The store for a long-running process, keeping one connection warm.
+fn open_service_store(settings: &Settings) -> Result<Store, Failure> {
+    connect(settings, Some(1))
+}
+
+fn connect(settings: &Settings, min_idle: Option<u32>) -> Result<Store, Failure> {
     let options = PoolOptions {
         max_size: settings.pool_size,
+        min_idle,
         sqlite_synchronous: match settings.sqlite_synchronous {
             SqliteSynchronous::Full => odr_store::SqliteSynchronous::Full,
             SqliteSynchronous::Normal => odr_store::SqliteSynchronous::Normal,
@@ -126,7 +139,7 @@ impl Roles {
 }
 
 pub fn serve(settings: &Settings, roles: Roles) -> Result<(), Failure> {
-    let store = open_store(settings)?;
+    let store = open_service_store(settings)?;
     if roles.migrate {
         migrate(&store)?;
     } else {
@@ -185,8 +198,8 @@ pub fn serve(settings: &Settings, roles: Roles) -> Result<(), Failure> {
 pub fn list_outbox(store: &Store, status: Option<&str>, limit: i64) -> Result<(), Failure> {
     let rows = store.list_outbox(status, limit)?;
     println!(
-        "{:<36}  {:<8} {:>3}  {:<19}  {:<18} {}",
-        "id", "status", "try", "created", "template", "to"
+        "{:<36}  {:<8} {:>3}  {:<19}  {:<18} to",
+        "id", "status", "try", "created", "template"
     );
     for r in &rows {
         println!(
@@ -199,7 +212,7 @@ pub fn list_outbox(store: &Store, status: Option<&str>, limit: i64) -> Result<()
             r.to_address
         );
         if let Some(error) = &r.last_error {
-            println!("{:<38}last error: {error}", "");
+            println!("{}last error: {error}", " ".repeat(38));
         }
     }
     println!("{} row(s)", rows.len());

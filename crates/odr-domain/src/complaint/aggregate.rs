@@ -142,9 +142,14 @@ impl Complaint {
     ) -> Result<Transition, Refusal> {
         let now = at.now;
         if !command.may_be_sent_by(actor.role) {
+            let role = actor.role.code().replace('_', " ");
+            let article = if role.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "An"
+            } else {
+                "A"
+            };
             return Err(Refusal::Forbidden(format!(
-                "A {} cannot {}.",
-                actor.role.code().replace('_', " "),
+                "{article} {role} cannot {}.",
                 command.name().replace('_', " ")
             )));
         }

@@ -4,6 +4,7 @@ use actix_web::{http::header, web, HttpResponse};
 use odr_domain::complaint::{Complaint, ComplaintState, Filing, ItemInput, NewComplaint};
 use odr_domain::money::MoneyInput;
 use odr_domain::taxonomy::Category;
+use odr_domain::validation::limits;
 use odr_domain::{reference, Role};
 use odr_store::{clamp_limit, ComplaintQuery, StoreError, StoredComplaint, Visibility};
 use rand::Rng;
@@ -133,6 +134,17 @@ pub async fn file(
                     "unknown_retailer",
                     "No retailer with this id; see GET /api/v1/retailers.",
                 )));
+            }
+            // Texts and amounts are checked with the codes, so that one
+            // answer names every bad field.
+            checks.text(
+                "order_reference",
+                &body.order_reference,
+                limits::ORDER_REFERENCE,
+            );
+            checks.text("description", &body.description, limits::LONG_TEXT);
+            if let Some(amount) = &body.claimed_amount {
+                checks.push(amount.validate("claimed_amount").map(drop));
             }
             checks.finish()?;
             let (Some(category), Some(desired_remedy), Some(retailer)) =

@@ -53,7 +53,7 @@ pub async fn create(
         })
         .await?;
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/mediators/{}", user.id)))
+        .insert_header((header::LOCATION, "/api/v1/mediators"))
         .json(StaffView::from(&user)))
 }
 

@@ -35,6 +35,8 @@ pub(super) const TEMPLATES: [&str; 16] = [
 #[derive(Debug, Serialize)]
 pub(super) struct View {
     pub lang: &'static str,
+    /// After a label, as this language writes it (French: "\u{a0}:").
+    pub colon: String,
     pub subject: String,
     pub reference: Option<String>,
     pub preheader: String,
@@ -199,6 +201,7 @@ fn complaint_mail(m: &Mail<'_>, public_url: &str) -> Result<View, RenderError> {
     let (before, after) = split_at_url(s.text("common.sign_in")?);
     Ok(View {
         lang: s.locale.code(),
+        colon: s.text("common.colon")?.to_owned(),
         subject: format::subject(
             Some(&m.c.reference),
             &s.fill(&format!("{base}.subject"), &m.vars)?,
@@ -265,6 +268,7 @@ fn invitation(
     };
     Ok(View {
         lang: s.locale.code(),
+        colon: s.text("common.colon")?.to_owned(),
         subject: format::subject(None, &s.fill(&format!("{base}.subject"), &vars)?),
         reference: None,
         preheader: paragraphs.first().cloned().unwrap_or_default(),

@@ -89,14 +89,14 @@ pub(super) fn money(strings: &Reader<'_>, m: &Money) -> Result<String, RenderErr
 
 fn grouped(n: u64, separator: &str) -> String {
     let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() * 2);
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push_str(separator);
-        }
-        out.push(d);
-    }
-    out
+    // Digits are ASCII, so every chunk of bytes is a valid string.
+    let mut groups: Vec<&str> = digits
+        .as_bytes()
+        .rchunks(3)
+        .map(|chunk| std::str::from_utf8(chunk).unwrap_or_default())
+        .collect();
+    groups.reverse();
+    groups.join(separator)
 }
 
 /// One clean line: control characters (CR, LF, tabs, line separators) and

@@ -1,22 +1,18 @@
 mod sample;
 
+use std::collections::BTreeSet;
+
 use odr_domain::locale::Locale;
 use odr_domain::money::Money;
 
-use super::compose::{self, View};
+use super::compose;
 use super::format;
-use super::strings::{placeholders, Catalogue, Entry};
+use super::strings::{placeholders, Catalogue, Entry, Table};
 use super::{RenderError, RenderedMail, Renderer};
 use sample::{complaint_of, facts, money, MATRIX, PUBLIC_URL, REFERENCE, ZONE};
 
 fn renderer() -> Renderer {
     Renderer::new(PUBLIC_URL).expect("the renderer builds from its embedded files")
-}
-
-fn view_of(facts: &odr_store::mail_facts::MailFacts) -> View {
-    let catalogue = Catalogue::load().unwrap();
-    let locale = Locale::parse(&facts.locale).unwrap_or_default();
-    compose::view(&catalogue.reader(locale), PUBLIC_URL, facts).unwrap()
 }
 
 fn html_escaped(text: &str) -> String {
@@ -36,6 +32,7 @@ fn render(template: &str, role: &str, locale: &str) -> RenderedMail {
 #[test]
 fn every_mail_renders_for_every_recipient_in_every_language() {
     let renderer = renderer();
+    let catalogue = Catalogue::load().unwrap();
     let complaint_url = format!("{PUBLIC_URL}/complaints/{}", sample::COMPLAINT_ID);
     let sign_in_url = format!("{PUBLIC_URL}/sign-in");
     for (template, roles) in MATRIX {
@@ -66,7 +63,7 @@ fn every_mail_renders_for_every_recipient_in_every_language() {
                 );
                 assert!(mail.text.contains(&complaint_url), "{what}: no link");
                 assert!(mail.html.contains(&complaint_url), "{what}: no link");
-                let view = view_of(&facts);
+                let view = compose::view(&catalogue.reader(locale), PUBLIC_URL, &facts).unwrap();
                 let status = view.status.expect("a complaint mail tells its status");
                 assert!(mail.text.contains(&status.state), "{what}: no state");
                 assert!(
@@ -110,6 +107,37 @@ fn every_language_translates_every_mail_rather_than_showing_english() {
     }
 }
 
+/// Facts every complaint mail has; any of its texts may name them.
+const ALWAYS_THERE: [&str; 8] = [
+    "name",
+    "reference",
+    "shop",
+    "customer",
+    "order",
+    "category",
+    "desired_remedy",
+    "mediator",
+];
+
+/// What a translated text may name: what English names in the same mail
+/// (or the same group of shared texts), plus the facts every mail has. So a
+/// translation never relies on a fact its mail may lack.
+fn english_scope(english: &Table, key: &str) -> BTreeSet<String> {
+    let group: String = key.split('.').take(2).collect::<Vec<_>>().join(".");
+    let mut scope: BTreeSet<String> = english
+        .iter()
+        .filter(|(k, _)| k.starts_with(&format!("{group}.")) || *k == key)
+        .flat_map(|(_, entry)| match entry {
+            Entry::Text(t) => placeholders(t),
+            Entry::List(l) => l.iter().flat_map(|t| placeholders(t)).collect(),
+        })
+        .collect();
+    if key.starts_with("template.") && !key.starts_with("template.invitation.") {
+        scope.extend(ALWAYS_THERE.map(String::from));
+    }
+    scope
+}
+
 #[test]
 fn every_language_has_the_keys_and_placeholders_of_english() {
     let catalogue = Catalogue::load().unwrap();
@@ -120,22 +148,21 @@ fn every_language_has_the_keys_and_placeholders_of_english() {
             let theirs = table
                 .get(key)
                 .unwrap_or_else(|| panic!("{locale} lacks `{key}`"));
-            match (entry, theirs) {
-                (Entry::Text(en), Entry::Text(t)) => assert_eq!(
-                    placeholders(en),
-                    placeholders(t),
-                    "{locale} `{key}` uses other placeholders than English"
-                ),
-                (Entry::List(en), Entry::List(t)) if key.starts_with("calendar.") => {
-                    assert_eq!(en.len(), t.len(), "{locale} `{key}`")
+            let used: BTreeSet<String> = match (entry, theirs) {
+                (Entry::Text(_), Entry::Text(t)) => placeholders(t),
+                (Entry::List(en), Entry::List(t)) => {
+                    if key.starts_with("calendar.") {
+                        assert_eq!(en.len(), t.len(), "{locale} `{key}`");
+                    }
+                    t.iter().flat_map(|s| placeholders(s)).collect()
                 }
-                (Entry::List(en), Entry::List(t)) => assert_eq!(
-                    en.iter().flat_map(|s| placeholders(s)).collect::<Vec<_>>(),
-                    t.iter().flat_map(|s| placeholders(s)).collect::<Vec<_>>(),
-                    "{locale} `{key}` uses other placeholders than English"
-                ),
                 _ => panic!("{locale} `{key}` has another shape than English"),
-            }
+            };
+            let scope = english_scope(english, key);
+            assert!(
+                used.is_subset(&scope),
+                "{locale} `{key}` uses {used:?}; English offers only {scope:?} there"
+            );
         }
         for key in table.keys() {
             assert!(english.contains_key(key), "{locale} has a stray `{key}`");
@@ -418,6 +445,23 @@ fn the_public_url_must_be_an_absolute_http_url() {
 }
 
 #[test]
+fn braces_in_a_name_are_shown_not_filled_in() {
+    let mut facts = facts("offer_proposed", "customer", "en");
+    complaint_of(&mut facts).retailer_name = "{customer} & {{co}}".into();
+    let mail = renderer().render(&facts).unwrap();
+    assert!(mail
+        .subject
+        .contains("{customer} & {{co}} has made you an offer"));
+    assert!(mail.html.contains("{customer} &amp; {{co}}"));
+}
+
+#[test]
+fn one_renderer_serves_every_worker_thread() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Renderer>();
+}
+
+#[test]
 fn one_line_removes_every_kind_of_line_break() {
     assert_eq!(
         format::one_line(" a\r\nb\tc\u{2028}d\u{202e}e  "),
@@ -427,14 +471,15 @@ fn one_line_removes_every_kind_of_line_break() {
 }
 
 #[test]
-#[ignore]
+#[ignore = "prints the mails named in SAMPLES (template:role:locale,...) for proofreading"]
 fn print_samples() {
-    let r = renderer();
-    for (t, role) in [
-        ("message_added", "retailer"),
-        ("offer_proposed", "customer"),
-    ] {
-        let m = r.render(&facts(t, role, "en")).unwrap();
-        println!("{}\n{}\n{}", m.subject, m.text, m.html);
+    let renderer = renderer();
+    let which = std::env::var("SAMPLES").unwrap_or_default();
+    for item in which.split(',').filter(|s| !s.is_empty()) {
+        let parts: Vec<&str> = item.split(':').collect();
+        let mail = renderer
+            .render(&facts(parts[0], parts[1], parts[2]))
+            .unwrap();
+        println!("=== {item}\nSubject: {}\n\n{}", mail.subject, mail.text);
     }
 }

@@ -34,8 +34,31 @@ macro_rules! ignored_on_both_databases {
 
 ignored_on_both_databases!(
     bench_mails_per_second,
-    bench_latency_from_commit_to_delivery
+    bench_latency_from_commit_to_delivery,
+    bench_smtp_alone
 );
+
+/// The transport alone, without database or rendering: 200 small mails.
+async fn bench_smtp_alone(_backend: Backend) {
+    let sink = SmtpSink::start();
+    let transport = smtp(&sink.url());
+    let started = Instant::now();
+    for n in 0..200 {
+        let message = lettre::Message::builder()
+            .from("ODR <no-reply@odr.test>".parse().unwrap())
+            .to("chris@example.test".parse().unwrap())
+            .subject(format!("mail {n}"))
+            .body("hello".to_owned())
+            .unwrap();
+        transport.send(message).await.unwrap();
+    }
+    let took = started.elapsed();
+    sink.wait_for(200, Duration::from_secs(30));
+    println!(
+        "SMTP alone: 200 mails in {took:.2?}: {:.0} mails/s",
+        200.0 / took.as_secs_f64()
+    );
+}
 
 const COMPLAINTS: usize = 200;
 

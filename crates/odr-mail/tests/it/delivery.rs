@@ -16,6 +16,7 @@ on_both_databases!(
     every_pending_mail_arrives_once_threaded_per_complaint_and_recipient,
     a_worker_killed_mid_batch_loses_nothing_and_its_stale_ack_is_refused,
     concurrent_claims_never_hand_out_one_row_twice,
+    a_running_worker_delivers_when_woken_and_stops_on_shutdown,
 );
 
 async fn every_pending_mail_arrives_once_threaded_per_complaint_and_recipient(backend: Backend) {
@@ -194,4 +195,30 @@ async fn concurrent_claims_never_hand_out_one_row_twice(backend: Backend) {
         assert!(seen.insert(id.clone()), "row {id} was claimed twice");
     }
     assert_eq!(seen, all, "every row was claimed by one of the two workers");
+}
+
+async fn a_running_worker_delivers_when_woken_and_stops_on_shutdown(backend: Backend) {
+    let world = World::new(backend);
+    let sink = SmtpSink::start();
+    let mut opts = options(exact_retries(8));
+    opts.poll_every = Duration::from_secs(3600);
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = world.worker(smtp(&sink.url()), opts);
+    let running = tokio::spawn(worker.run(wake.clone(), async {
+        let _ = stopped.await;
+    }));
+    // The first pass runs at start; later mail waits for a wake (the poll is
+    // an hour away).
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    tokio::task::block_in_place(|| world.file("W-1"));
+    wake.notify_one();
+    let mails = sink.wait_for(2, ARRIVAL);
+    assert_each_row_arrived_once(&world.outbox(), &mails);
+
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), running)
+        .await
+        .expect("the worker stops when told to")
+        .unwrap();
 }

@@ -58,7 +58,7 @@ async fn without_smtp_each_mail_is_a_complete_eml_file(backend: Backend) {
         ] {
             assert!(head.contains(header), "{header:?} missing in\n{head}");
         }
-        assert!(head.contains(&format!("To: ")) && head.contains(&row.to_address));
+        assert!(head.contains("To: ") && head.contains(&row.to_address));
         assert!(
             body.contains("Content-Type: text/plain; charset=utf-8"),
             "{body}"

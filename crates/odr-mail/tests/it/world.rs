@@ -66,6 +66,7 @@ pub fn options(retry: RetryPolicy) -> WorkerOptions {
         lease: Duration::from_secs(300),
         poll_every: Duration::from_millis(200),
         retry,
+        concurrency: 8,
     }
 }
 
@@ -229,7 +230,7 @@ pub fn assert_each_row_arrived_once(rows: &[OutboxEntry], mails: &[ReceivedMail]
             .unwrap();
         assert_eq!(
             mail.envelope_to,
-            [row.to_address.clone()],
+            std::slice::from_ref(&row.to_address),
             "envelope of {id}"
         );
     }
