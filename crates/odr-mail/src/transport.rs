@@ -18,7 +18,8 @@ use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use percent_encoding::percent_decode_str;
 
-/// SMTP connections kept open per process.
+/// SMTP connections kept open per process; also the worker's default
+/// number of mails in flight (see `WorkerOptions::concurrency`).
 pub(crate) const POOL_SIZE: u32 = 8;
 /// An idle pooled connection is closed after this long.
 const POOL_IDLE: Duration = Duration::from_secs(60);
@@ -32,6 +33,10 @@ pub enum TransportError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "the SMTP transport must be built inside a Tokio runtime (its pool runs a cleanup task)"
+    )]
+    NoRuntime,
     #[error("SMTP: {0}")]
     Smtp(#[from] lettre::transport::smtp::Error),
     #[error("writing the mail file failed: {0}")]
@@ -77,7 +82,8 @@ impl std::fmt::Display for SmtpEndpoint {
 
 impl MailTransport {
     /// From `ODR_SMTP_URL` (or none: files under `mail_dir`, created if
-    /// missing). `timeout` bounds connecting and each SMTP command.
+    /// missing). `timeout` bounds connecting and each SMTP command. An SMTP
+    /// transport must be built inside the Tokio runtime that will use it.
     pub fn from_settings(
         smtp_url: Option<&str>,
         mail_dir: &Path,
@@ -85,6 +91,9 @@ impl MailTransport {
     ) -> Result<MailTransport, TransportError> {
         match smtp_url.map(str::trim).filter(|u| !u.is_empty()) {
             Some(url) => {
+                if tokio::runtime::Handle::try_current().is_err() {
+                    return Err(TransportError::NoRuntime);
+                }
                 let (transport, endpoint) = smtp(url, timeout)?;
                 Ok(MailTransport::Smtp(transport, endpoint))
             }
@@ -232,7 +241,15 @@ mod tests {
     }
 
     #[test]
-    fn unusable_urls_are_refused_without_echoing_them() {
+    fn outside_a_runtime_smtp_is_an_error_not_a_panic() {
+        assert!(matches!(
+            build("smtp://127.0.0.1:2525"),
+            Err(TransportError::NoRuntime)
+        ));
+    }
+
+    #[tokio::test]
+    async fn unusable_urls_are_refused_without_echoing_them() {
         for url in [
             "http://mail.example.org",
             "smtp://",

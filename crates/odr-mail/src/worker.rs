@@ -121,8 +121,9 @@ impl OutboxWorker {
         &self.options
     }
 
-    /// Claims one batch and delivers it. An error means the database could
-    /// not be reached to claim; failures of single mails are in the report.
+    /// Claims one batch and delivers it, up to `concurrency` mails at once.
+    /// An error means the database could not be reached (to claim, or to
+    /// record an outcome); failures of single mails are in the report.
     pub async fn run_once(&self) -> Result<DeliveryReport, WorkerError> {
         let (now, lease, batch) = ((self.clock)(), self.options.lease, self.options.batch);
         let claimed = self

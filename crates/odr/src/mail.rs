@@ -23,7 +23,7 @@ pub fn outbox_worker(settings: &Settings, store: Store) -> Result<OutboxWorker, 
     )?;
     match &transport {
         MailTransport::Files(..) => tracing::warn!(
-            "ODR_SMTP_URL is not set: mail is NOT sent; each mail is written as an .eml file in {}",
+            "ODR_SMTP_URL is not set: mail is NOT sent; it is written as {}",
             transport.describe()
         ),
         MailTransport::Smtp(..) => {

@@ -157,11 +157,6 @@ pub fn serve(settings: &Settings, roles: Roles) -> Result<(), Failure> {
             tracing::info!(%email, "admin created from ODR_ADMIN_EMAIL");
         }
     }
-    let worker = if roles.worker {
-        Some(mail::outbox_worker(settings, store.clone())?)
-    } else {
-        None
-    };
     let state = app_state(settings, store)?;
     let scheduler = Scheduler {
         store: state.store.clone(),
@@ -172,7 +167,9 @@ pub fn serve(settings: &Settings, roles: Roles) -> Result<(), Failure> {
     let listen = settings.listen.clone();
     let system = actix_web::rt::System::new();
     system.block_on(async move {
-        if let Some(worker) = worker {
+        if roles.worker {
+            // Inside the runtime: lettre's SMTP pool starts a task when built.
+            let worker = mail::outbox_worker(settings, state.store.clone())?;
             let wake = state.mail_queued.clone();
             actix_web::rt::spawn(worker.run(wake, std::future::pending()));
             tracing::info!("mail worker running");
@@ -187,10 +184,11 @@ pub fn serve(settings: &Settings, roles: Roles) -> Result<(), Failure> {
             for addr in server.addrs() {
                 tracing::info!("serving on http://{addr}");
             }
-            server.run().await
+            server.run().await?;
         } else {
-            tokio::signal::ctrl_c().await
+            tokio::signal::ctrl_c().await?;
         }
+        Ok::<(), Failure>(())
     })?;
     Ok(())
 }

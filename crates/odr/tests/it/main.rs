@@ -29,5 +29,6 @@ macro_rules! on_databases {
 }
 
 mod bootstrap;
+mod processes;
 mod startup;
 mod walkthrough;
