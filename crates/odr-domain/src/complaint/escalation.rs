@@ -297,7 +297,8 @@ impl ComplaintFacts {
             }
             Some(at) if now >= at => {
                 self.deadlines.decision_reminder_at = Some(next);
-                let payload = json!({ "deadline": DeadlineKind::DecideBy, "reminded": "admins" });
+                let payload =
+                    json!({ "deadline": DeadlineKind::DecideBy, "reminded": Recipient::Admins });
                 record(context, EventKind::Reminder, payload, to, Next::Escalated)
             }
             Some(_) => Super,
