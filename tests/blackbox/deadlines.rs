@@ -17,7 +17,8 @@ on_both_databases!(
     an_overdue_decision_reminds_admins_every_day,
     reminders_reach_the_party_who_must_act_once,
     concurrent_schedulers_apply_each_deadline_once,
-    auto_assignment_picks_the_least_busy_mediator
+    auto_assignment_picks_the_least_busy_mediator,
+    business_days_stretch_the_retailers_deadlines_over_weekends_and_holidays
 );
 
 fn tick(t: &TestApp) -> Tick {
@@ -311,4 +312,30 @@ async fn auto_assignment_picks_the_least_busy_mediator(db: Db) {
         !outbox.iter().any(|o| o.recipient_role == "admin"),
         "nobody waits, so admins are not asked"
     );
+}
+
+async fn business_days_stretch_the_retailers_deadlines_over_weekends_and_holidays(db: Db) {
+    let t = TestApp::new(db);
+    let w = t.world();
+    let app = init_service(odr_http::build_app(t.state.clone())).await;
+    actix_web::test::call_service(
+        &app,
+        actix_web::test::TestRequest::patch()
+            .uri(&format!("/api/v1/retailers/{}", w.retailer_id))
+            .insert_header(("Authorization", format!("Bearer {}", w.staff.token)))
+            .set_json(json!({"business_days": true, "holidays": ["2026-12-07"], "time_zone": "UTC"}))
+            .to_request(),
+    )
+    .await;
+    // Friday 4 December, 09:00: two business days skip the weekend and
+    // Monday's holiday, and end on Wednesday at 09:00.
+    t.clock.advance(Duration::days(3));
+    let filed = file(&app, &w).await;
+    assert_eq!(filed["deadlines"]["acknowledge_by"], "2026-12-09T09:00:00Z");
+    let c = id(&filed);
+    t.clock.set(chrono::DateTime::parse_from_rfc3339("2026-12-09T08:59:00Z").expect("t").to_utc());
+    tick(&t);
+    assert_eq!(get(&app, &format!("/api/v1/complaints/{c}"), &w.customer).await.expect(200)["state"], "filed");
+    t.clock.advance(Duration::minutes(1));
+    assert_eq!(tick(&t).deadlines, 1, "the deadline acts at the exact instant shown");
 }
