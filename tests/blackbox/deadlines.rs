@@ -323,7 +323,9 @@ async fn business_days_stretch_the_retailers_deadlines_over_weekends_and_holiday
         actix_web::test::TestRequest::patch()
             .uri(&format!("/api/v1/retailers/{}", w.retailer_id))
             .insert_header(("Authorization", format!("Bearer {}", w.staff.token)))
-            .set_json(json!({"business_days": true, "holidays": ["2026-12-07"], "time_zone": "UTC"}))
+            .set_json(
+                json!({"business_days": true, "holidays": ["2026-12-07"], "time_zone": "UTC"}),
+            )
             .to_request(),
     )
     .await;
@@ -333,9 +335,22 @@ async fn business_days_stretch_the_retailers_deadlines_over_weekends_and_holiday
     let filed = file(&app, &w).await;
     assert_eq!(filed["deadlines"]["acknowledge_by"], "2026-12-09T09:00:00Z");
     let c = id(&filed);
-    t.clock.set(chrono::DateTime::parse_from_rfc3339("2026-12-09T08:59:00Z").expect("t").to_utc());
+    t.clock.set(
+        chrono::DateTime::parse_from_rfc3339("2026-12-09T08:59:00Z")
+            .expect("t")
+            .to_utc(),
+    );
     tick(&t);
-    assert_eq!(get(&app, &format!("/api/v1/complaints/{c}"), &w.customer).await.expect(200)["state"], "filed");
+    assert_eq!(
+        get(&app, &format!("/api/v1/complaints/{c}"), &w.customer)
+            .await
+            .expect(200)["state"],
+        "filed"
+    );
     t.clock.advance(Duration::minutes(1));
-    assert_eq!(tick(&t).deadlines, 1, "the deadline acts at the exact instant shown");
+    assert_eq!(
+        tick(&t).deadlines,
+        1,
+        "the deadline acts at the exact instant shown"
+    );
 }

@@ -66,11 +66,14 @@ pub struct TestApp {
     pub db: TestDatabase,
     pub state: AppState,
     pub clock: Arc<ManualClock>,
+    /// A throwaway folder for the files the app keeps (attachments).
+    pub files: tempfile::TempDir,
 }
 
 impl TestApp {
     pub fn new(backend: Backend) -> TestApp {
         let db = TestDatabase::for_backend(backend);
+        let files = tempfile::tempdir().expect("a temporary folder");
         let store = db.migrated_store();
         let clock = Arc::new(ManualClock::new(t0()));
         let tokens = TokenIssuer::new(
@@ -90,8 +93,14 @@ impl TestApp {
             clock: clock.clone(),
             public_url: Arc::from("http://odr.test"),
             mail_queued: Arc::new(tokio::sync::Notify::new()),
+            http: Arc::new(odr_http::HttpSettings::defaults_in(files.path())),
         };
-        TestApp { db, state, clock }
+        TestApp {
+            db,
+            state,
+            clock,
+            files,
+        }
     }
 
     pub fn store(&self) -> &Store {

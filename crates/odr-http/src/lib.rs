@@ -24,4 +24,4 @@ pub use caller::Caller;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use problem::{ApiError, FieldError};
 pub use request_id::RequestId;
-pub use state::AppState;
+pub use state::{AppState, HttpSettings};

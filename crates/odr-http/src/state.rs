@@ -25,6 +25,36 @@ pub struct AppState {
     /// Wakes the mail worker after a commit that queued mail, so that mail
     /// leaves at once instead of at the next poll.
     pub mail_queued: Arc<tokio::sync::Notify>,
+    pub http: Arc<HttpSettings>,
+}
+
+/// The settings the HTTP edge reads (from the binary's configuration).
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Where uploaded evidence is kept, outside any web root.
+    pub attachment_dir: std::path::PathBuf,
+    pub attachment_max_bytes: u64,
+    /// How long an `Idempotency-Key` and its first answer are kept.
+    pub idempotency_ttl: std::time::Duration,
+    /// Origins allowed by CORS; empty turns CORS off.
+    pub cors_allowed_origins: Vec<String>,
+    /// Login and register attempts allowed per client address and per
+    /// account: `count` per `per`.
+    pub login_rate: (u32, std::time::Duration),
+}
+
+impl HttpSettings {
+    /// The documented defaults (config/default.toml), with attachments
+    /// under `dir`.
+    pub fn defaults_in(dir: &std::path::Path) -> HttpSettings {
+        HttpSettings {
+            attachment_dir: dir.join("attachments"),
+            attachment_max_bytes: 10 * 1024 * 1024,
+            idempotency_ttl: std::time::Duration::from_secs(24 * 3600),
+            cors_allowed_origins: Vec::new(),
+            login_rate: (10, std::time::Duration::from_secs(60)),
+        }
+    }
 }
 
 impl AppState {

@@ -77,6 +77,13 @@ pub struct Settings {
     pub max_offers: u32,
     pub auto_assign: bool,
     pub attachment_max_bytes: u64,
+    pub attachment_dir: String,
+    #[serde(deserialize_with = "duration")]
+    pub idempotency_ttl: Duration,
+    /// Origins (scheme://host[:port]) allowed by CORS; empty: CORS off.
+    pub cors_allowed_origins: Vec<String>,
+    #[serde(deserialize_with = "duration")]
+    pub shutdown_timeout: Duration,
     pub webhook_allow_private: bool,
 }
 
@@ -258,6 +265,10 @@ impl fmt::Debug for Settings {
             max_offers,
             auto_assign,
             attachment_max_bytes,
+            attachment_dir,
+            idempotency_ttl,
+            cors_allowed_origins,
+            shutdown_timeout,
             webhook_allow_private,
         } = self;
         let hidden = |secret: &Option<String>| secret.as_ref().map(|_| "<redacted>");
@@ -297,6 +308,10 @@ impl fmt::Debug for Settings {
             .field("max_offers", max_offers)
             .field("auto_assign", auto_assign)
             .field("attachment_max_bytes", attachment_max_bytes)
+            .field("attachment_dir", attachment_dir)
+            .field("idempotency_ttl", &human(idempotency_ttl))
+            .field("cors_allowed_origins", cors_allowed_origins)
+            .field("shutdown_timeout", &human(shutdown_timeout))
             .field("webhook_allow_private", webhook_allow_private)
             .finish()
     }

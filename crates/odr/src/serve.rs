@@ -6,7 +6,7 @@ use std::sync::Arc;
 use odr_domain::complaint::Policy;
 use odr_http::auth::password::PasswordHasher;
 use odr_http::auth::token::TokenIssuer;
-use odr_http::{AppState, SystemClock};
+use odr_http::{AppState, HttpSettings, SystemClock};
 use odr_store::{PoolOptions, Store};
 use rand::Rng;
 
@@ -107,6 +107,16 @@ pub fn app_state(settings: &Settings, store: Store) -> Result<AppState, Failure>
         clock: Arc::new(SystemClock),
         public_url: Arc::from(settings.public_url.trim_end_matches('/')),
         mail_queued: Arc::new(tokio::sync::Notify::new()),
+        http: Arc::new(HttpSettings {
+            attachment_dir: settings.attachment_dir.clone().into(),
+            attachment_max_bytes: settings.attachment_max_bytes,
+            idempotency_ttl: settings.idempotency_ttl,
+            cors_allowed_origins: settings.cors_allowed_origins.clone(),
+            login_rate: {
+                let rate = settings.login_rate();
+                (rate.count, rate.per)
+            },
+        }),
     })
 }
 

@@ -101,10 +101,27 @@ impl EnvLayer {
             .filter_map(|(name, value)| {
                 let rest = name.strip_prefix(ENV_PREFIX)?;
                 let key = names.iter().find(|k| k.to_ascii_uppercase() == rest)?;
-                Some((key.to_string(), Value::from(value)))
+                Some((key.to_string(), env_value(key, value)))
             })
             .collect();
         EnvLayer(dict)
+    }
+}
+
+/// Settings that are lists take comma-separated values in the environment.
+const LIST_SETTINGS: &[&str] = &["cors_allowed_origins"];
+
+fn env_value(key: &str, value: String) -> Value {
+    if LIST_SETTINGS.contains(&key) {
+        let items: Vec<Value> = value
+            .split(',')
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(|v| Value::from(v.to_owned()))
+            .collect();
+        Value::from(items)
+    } else {
+        Value::from(value)
     }
 }
 

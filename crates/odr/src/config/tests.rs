@@ -326,5 +326,21 @@ fn every_setting_has_its_environment_name() {
             "{expected} missing from {names:?}"
         );
     }
-    assert_eq!(names.len(), 35);
+    assert_eq!(names.len(), 39);
+}
+
+#[test]
+fn list_settings_take_comma_separated_values_from_the_environment() {
+    let s = load_from(
+        None,
+        [(
+            "ODR_CORS_ALLOWED_ORIGINS".to_owned(),
+            "https://a.example, https://b.example".to_owned(),
+        )],
+    )
+    .expect("loads");
+    assert_eq!(
+        s.cors_allowed_origins,
+        vec!["https://a.example", "https://b.example"]
+    );
 }

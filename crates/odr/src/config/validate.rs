@@ -145,6 +145,8 @@ impl Settings {
             ("mail_retry_max", self.mail_retry_max),
             ("mail_lease", self.mail_lease),
             ("mail_poll_interval", self.mail_poll_interval),
+            ("idempotency_ttl", self.idempotency_ttl),
+            ("shutdown_timeout", self.shutdown_timeout),
         ] {
             check(
                 key,
