@@ -118,26 +118,7 @@ impl Store {
         id: String,
         now: DateTime<Utc>,
     ) -> Result<User, StoreError> {
-        let row = UserRow {
-            id,
-            email: new.email,
-            password_hash: new.password_hash,
-            display_name: new.display_name,
-            role: new.role.code().to_owned(),
-            retailer_id: new.retailer_id,
-            locale: new.locale.code().to_owned(),
-            time_zone: new.time_zone,
-            session_epoch: 0,
-            disabled_at: None,
-            created_at: to_db(now),
-            updated_at: to_db(now),
-        };
-        self.write_transaction(|conn| {
-            diesel::insert_into(users::table)
-                .values(&row)
-                .execute(conn)?;
-            load_user(conn, &row.id)?.ok_or(StoreError::NotFound)
-        })
+        self.create_person(new, id, false, now)
     }
 
     pub fn user(&self, id: &str) -> Result<Option<User>, StoreError> {
