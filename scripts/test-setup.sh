@@ -3,7 +3,8 @@
 # costs a few checks: rustfmt and clippy, cargo-nextest, the PostgreSQL server
 # tools (for a throwaway cluster when no server runs) and libpq's headers,
 # curl and jq (the README walkthrough test runs it as written), and Python's
-# aiosmtpd (the SMTP sink of the mail tests).
+# aiosmtpd (the SMTP sink of the mail tests) and schemathesis 4 (fuzzes the
+# running server against its /openapi.json).
 set -euo pipefail
 
 say() { printf 'test-setup: %s\n' "$*" >&2; }
@@ -49,6 +50,10 @@ fi
 if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
     say "pip install aiosmtpd"
     python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore aiosmtpd
+fi
+if ! command -v st >/dev/null 2>&1 || ! st --version 2>/dev/null | grep -q 'version 4\.'; then
+    say "pip install schemathesis 4"
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore 'schemathesis>=4,<5'
 fi
 
 say "ready"

@@ -5,8 +5,11 @@
 #![allow(clippy::unwrap_used)]
 
 mod access;
+mod contract;
 mod deadlines;
+mod evidence;
 mod journeys;
+mod limits;
 mod mail;
 mod people;
 mod races;

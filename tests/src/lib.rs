@@ -94,6 +94,9 @@ impl TestApp {
             public_url: Arc::from("http://odr.test"),
             mail_queued: Arc::new(tokio::sync::Notify::new()),
             http: Arc::new(odr_http::HttpSettings::defaults_in(files.path())),
+            rate_limits: Arc::new(odr_http::rate_limit::RateLimits::new(
+                odr_http::HttpSettings::defaults_in(files.path()).login_rate,
+            )),
         };
         TestApp {
             db,
@@ -223,13 +226,41 @@ where
     S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody + 'static,
 {
+    call_with_headers(app, method, path, who, body, &[]).await
+}
+
+/// [`call`] with extra request headers (`Idempotency-Key`, `If-Match`, ...).
+pub async fn call_with_headers<S, B>(
+    app: &S,
+    method: Method,
+    path: &str,
+    who: Option<&Person>,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+) -> Answer
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody + 'static,
+{
     let mut req = TestRequest::default().method(method).uri(path);
+    for (name, value) in headers {
+        req = req.insert_header((*name, *value));
+    }
     if let Some(p) = who {
         req = req.insert_header((header::AUTHORIZATION, format!("Bearer {}", p.token)));
     }
     if let Some(b) = body {
         req = req.set_json(b);
     }
+    send(app, req).await
+}
+
+/// Sends a request built by hand (a raw body, a peer address, ...).
+pub async fn send<S, B>(app: &S, req: TestRequest) -> Answer
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody + 'static,
+{
     let res = match actix_web::test::try_call_service(app, req.to_request()).await {
         Ok(res) => res.map_into_boxed_body(),
         Err(e) => {

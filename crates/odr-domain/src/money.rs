@@ -51,8 +51,11 @@ impl<'de> Deserialize<'de> for Currency {
 
 /// A positive amount in a currency's minor units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Money {
     pub amount_minor: i64,
+    /// ISO 4217 code.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "EUR"))]
     pub currency: Currency,
 }
 
@@ -60,6 +63,7 @@ pub struct Money {
 /// unknown code is a validation error naming the field, not a parse error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MoneyInput {
     pub amount_minor: i64,
     pub currency: String,

@@ -47,7 +47,7 @@ pub const PROBLEM_CODES: &[&str] = &[
 
 /// One field the client has to fix, named by its path in the request
 /// (`offer.amount.currency`, `items[0].sku`; `""` is the whole body).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub code: String,

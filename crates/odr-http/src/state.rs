@@ -26,6 +26,8 @@ pub struct AppState {
     /// leaves at once instead of at the next poll.
     pub mail_queued: Arc<tokio::sync::Notify>,
     pub http: Arc<HttpSettings>,
+    /// Login and register limits, shared by every worker of the process.
+    pub rate_limits: Arc<crate::rate_limit::RateLimits>,
 }
 
 /// The settings the HTTP edge reads (from the binary's configuration).

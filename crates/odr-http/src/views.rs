@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::caller::Caller;
 use crate::state::AppState;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MeView {
     pub id: String,
     pub email: String,
@@ -36,7 +36,7 @@ impl From<&User> for MeView {
 }
 
 /// A retailer as its staff and admins see it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RetailerView {
     pub id: String,
     pub name: String,
@@ -68,13 +68,13 @@ impl From<&Retailer> for RetailerView {
 }
 
 /// A retailer in the public directory: never its support address.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PublicRetailerView {
     pub id: String,
     pub name: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StaffView {
     pub id: String,
     pub email: String,
@@ -95,13 +95,13 @@ impl From<&User> for StaffView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Items<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NextDeadline {
     pub kind: &'static str,
     pub at: DateTime<Utc>,
@@ -109,7 +109,7 @@ pub struct NextDeadline {
     pub who_must_act: Option<&'static str>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ComplaintView {
     pub id: String,
     pub reference: String,
@@ -133,6 +133,7 @@ pub struct ComplaintView {
     pub ruling: Option<Ruling>,
     /// The deadlines that run now, by name (`acknowledge_by`, `offer_by`,
     /// `expires_at`, `fulfil_by`, `decide_by`).
+    #[schema(value_type = std::collections::BTreeMap<String, DateTime<Utc>>)]
     pub deadlines: serde_json::Map<String, serde_json::Value>,
     pub next_deadline: Option<NextDeadline>,
     pub allowed_actions: Vec<&'static str>,

@@ -8,7 +8,7 @@ use odr_domain::complaint::{Complaint, ComplaintState, EventRecord, Transition};
 use odr_domain::taxonomy::{Category, Code};
 
 use crate::outbox::write_notifications;
-use crate::page::{Cursor, Page};
+use crate::page::{Cursor, DueCursor, Page, SeqCursor};
 use crate::schema::{complaint_events, complaints, messages};
 use crate::time::{from_db, to_db};
 use crate::{DbConnection, Store, StoreError};
@@ -36,11 +36,27 @@ pub struct ComplaintQuery {
     pub state: Option<ComplaintState>,
     pub category: Option<Category>,
     pub retailer_id: Option<String>,
-    pub after: Option<Cursor>,
+    /// Only complaints assigned to this mediator (`assigned=me`).
+    pub assigned_to: Option<String>,
+    pub sort: ComplaintSort,
+    /// The `next_cursor` of the previous page (of the same sort).
+    pub after: Option<String>,
     pub limit: i64,
 }
 
+/// The order of a complaint list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ComplaintSort {
+    /// Newest filed first.
+    #[default]
+    Newest,
+    /// Soonest running deadline first; complaints with none (closed ones
+    /// among them) last.
+    NextDeadline,
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoredEvent {
     pub seq: i64,
     #[serde(rename = "type")]
@@ -54,6 +70,7 @@ pub struct StoredEvent {
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoredMessage {
     pub id: String,
     pub seq: i64,
@@ -62,6 +79,8 @@ pub struct StoredMessage {
     pub body: Option<String>,
     pub phrase_codes: Vec<String>,
     pub created_at: DateTime<Utc>,
+    /// Attachments of the complaint the message points at.
+    pub attachment_ids: Vec<String>,
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -77,6 +96,7 @@ struct ComplaintRow {
     category: String,
     order_reference: String,
     next_deadline_at: Option<NaiveDateTime>,
+    due_at: Option<NaiveDateTime>,
     machine: String,
     version: i64,
     last_seq: i64,
@@ -99,6 +119,10 @@ impl ComplaintRow {
             category: f.category.code().to_owned(),
             order_reference: f.order_reference.clone(),
             next_deadline_at: t.next_wakeup.map(to_db),
+            due_at: complaint
+                .running_deadlines()
+                .first()
+                .map(|(_, at)| to_db(*at)),
             machine: complaint.to_json(),
             version,
             last_seq: complaint.last_seq(),
@@ -140,6 +164,7 @@ struct MessageRow {
     body: Option<String>,
     phrase_codes: String,
     created_at: NaiveDateTime,
+    attachment_ids: String,
 }
 
 fn load(conn: &mut DbConnection, id: &str) -> Result<Option<StoredComplaint>, StoreError> {
@@ -152,7 +177,8 @@ fn load(conn: &mut DbConnection, id: &str) -> Result<Option<StoredComplaint>, St
         .transpose()
 }
 
-/// The event row, its message row for a `message`, and the outbox rows.
+/// The event row, its message row for a `message` (its attachment row for
+/// an `attachment`), and the outbox rows.
 fn write_effects(conn: &mut DbConnection, t: &Transition) -> Result<(), StoreError> {
     let facts = t.complaint.facts();
     let r: &EventRecord = &t.record;
@@ -189,8 +215,15 @@ fn write_effects(conn: &mut DbConnection, t: &Transition) -> Result<(), StoreErr
                     .get("phrase_codes")
                     .map_or_else(|| "[]".into(), |v| v.to_string()),
                 created_at: to_db(r.at),
+                attachment_ids: r
+                    .payload
+                    .get("attachment_ids")
+                    .map_or_else(|| "[]".into(), |v| v.to_string()),
             })
             .execute(conn)?;
+    }
+    if r.kind == odr_domain::complaint::EventKind::Attachment {
+        crate::attachments::write_attachment(conn, &facts.id, r)?;
     }
     write_notifications(conn, t)
 }
@@ -233,6 +266,7 @@ impl Store {
                 complaints::state.eq(&row.state),
                 complaints::outcome.eq(&row.outcome),
                 complaints::next_deadline_at.eq(row.next_deadline_at),
+                complaints::due_at.eq(row.due_at),
                 complaints::machine.eq(&row.machine),
                 complaints::version.eq(version),
                 complaints::last_seq.eq(row.last_seq),
@@ -256,14 +290,28 @@ impl Store {
         self.with_conn(|conn| load(conn, id))
     }
 
-    /// Newest first, filtered to what the caller may see.
+    /// One page in the order asked for, filtered to what the caller may
+    /// see. A cursor of another list or sort is `Corrupt`.
     pub fn list_complaints(&self, q: &ComplaintQuery) -> Result<Page<StoredComplaint>, StoreError> {
         self.with_conn(|conn| {
             let mut query = complaints::table
                 .select(ComplaintRow::as_select())
-                .order((complaints::created_at.desc(), complaints::id.desc()))
                 .limit(q.limit + 1)
                 .into_boxed();
+            query = match q.sort {
+                ComplaintSort::Newest => {
+                    query.order((complaints::created_at.desc(), complaints::id.desc()))
+                }
+                // `is_null` first: both backends then agree where NULLs go.
+                ComplaintSort::NextDeadline => query.order((
+                    complaints::due_at.is_null().asc(),
+                    complaints::due_at.asc(),
+                    complaints::id.asc(),
+                )),
+            };
+            if let Some(mediator) = &q.assigned_to {
+                query = query.filter(complaints::mediator_id.eq(mediator.clone()));
+            }
             query = match &q.visibility {
                 Visibility::Customer(id) => query.filter(complaints::customer_id.eq(id.clone())),
                 Visibility::Retailer(id) => query.filter(complaints::retailer_id.eq(id.clone())),
@@ -285,46 +333,86 @@ impl Store {
             if let Some(retailer) = &q.retailer_id {
                 query = query.filter(complaints::retailer_id.eq(retailer.clone()));
             }
-            if let Some(c) = &q.after {
-                query = query.filter(
-                    complaints::created_at.lt(c.at).or(complaints::created_at
-                        .eq(c.at)
-                        .and(complaints::id.lt(c.id.clone()))),
-                );
+            match (q.sort, q.after.as_deref()) {
+                (_, None) => {}
+                (ComplaintSort::Newest, Some(after)) => {
+                    let c = Cursor::decode(after)?;
+                    query = query.filter(
+                        complaints::created_at.lt(c.at).or(complaints::created_at
+                            .eq(c.at)
+                            .and(complaints::id.lt(c.id.clone()))),
+                    );
+                }
+                (ComplaintSort::NextDeadline, Some(after)) => {
+                    let c = DueCursor::decode(after)?;
+                    query = match c.due {
+                        Some(due) => query.filter(
+                            complaints::due_at
+                                .gt(due)
+                                .or(complaints::due_at
+                                    .eq(due)
+                                    .and(complaints::id.gt(c.id.clone())))
+                                .or(complaints::due_at.is_null()),
+                        ),
+                        None => query.filter(
+                            complaints::due_at
+                                .is_null()
+                                .and(complaints::id.gt(c.id.clone())),
+                        ),
+                    };
+                }
             }
-            let rows: Vec<ComplaintRow> = query.load(conn)?;
+            let mut rows: Vec<ComplaintRow> = query.load(conn)?;
             let more = rows.len() as i64 > q.limit;
-            let mut items = rows
+            rows.truncate(q.limit as usize);
+            let next_cursor = match rows.last() {
+                Some(last) if more => Some(match q.sort {
+                    ComplaintSort::Newest => Cursor {
+                        at: last.created_at,
+                        id: last.id.clone(),
+                    }
+                    .encode(),
+                    ComplaintSort::NextDeadline => DueCursor {
+                        due: last.due_at,
+                        id: last.id.clone(),
+                    }
+                    .encode(),
+                }),
+                _ => None,
+            };
+            let items = rows
                 .into_iter()
-                .take(q.limit as usize)
                 .map(ComplaintRow::restore)
                 .collect::<Result<Vec<_>, _>>()?;
-            let next_cursor = if more {
-                items.last().map(|s| {
-                    let f = s.complaint.facts();
-                    Cursor {
-                        at: to_db(f.created_at),
-                        id: f.id.clone(),
-                    }
-                    .encode()
-                })
-            } else {
-                None
-            };
-            items.shrink_to_fit();
             Ok(Page { items, next_cursor })
         })
     }
 
     /// The event log, oldest first.
     pub fn events(&self, complaint_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        Ok(self.events_page(complaint_id, None, i64::MAX - 1)?.items)
+    }
+
+    /// One page of the event log, oldest first, after `after` (a
+    /// `next_cursor`).
+    pub fn events_page(
+        &self,
+        complaint_id: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Page<StoredEvent>, StoreError> {
+        let after = after.map(SeqCursor::decode).transpose()?.map_or(0, |c| c.0);
         self.with_conn(|conn| {
-            let rows: Vec<EventRow> = complaint_events::table
+            let mut rows: Vec<EventRow> = complaint_events::table
                 .filter(complaint_events::complaint_id.eq(complaint_id))
+                .filter(complaint_events::seq.gt(after))
                 .order(complaint_events::seq.asc())
+                .limit(limit.saturating_add(1))
                 .select(EventRow::as_select())
                 .load(conn)?;
-            rows.into_iter()
+            let next_cursor = seq_page(&mut rows, limit, |r| r.seq);
+            let items = rows
+                .into_iter()
                 .map(|r| {
                     Ok(StoredEvent {
                         seq: r.seq,
@@ -337,19 +425,36 @@ impl Store {
                         at: from_db(r.at),
                     })
                 })
-                .collect()
+                .collect::<Result<_, StoreError>>()?;
+            Ok(Page { items, next_cursor })
         })
     }
 
     /// The message thread, oldest first.
     pub fn messages(&self, complaint_id: &str) -> Result<Vec<StoredMessage>, StoreError> {
+        Ok(self.messages_page(complaint_id, None, i64::MAX - 1)?.items)
+    }
+
+    /// One page of the message thread, oldest first, after `after` (a
+    /// `next_cursor`).
+    pub fn messages_page(
+        &self,
+        complaint_id: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Page<StoredMessage>, StoreError> {
+        let after = after.map(SeqCursor::decode).transpose()?.map_or(0, |c| c.0);
         self.with_conn(|conn| {
-            let rows: Vec<MessageRow> = messages::table
+            let mut rows: Vec<MessageRow> = messages::table
                 .filter(messages::complaint_id.eq(complaint_id))
+                .filter(messages::seq.gt(after))
                 .order(messages::seq.asc())
+                .limit(limit.saturating_add(1))
                 .select(MessageRow::as_select())
                 .load(conn)?;
-            rows.into_iter()
+            let next_cursor = seq_page(&mut rows, limit, |r| r.seq);
+            let items = rows
+                .into_iter()
                 .map(|r| {
                     Ok(StoredMessage {
                         id: r.id,
@@ -359,9 +464,22 @@ impl Store {
                         body: r.body,
                         phrase_codes: serde_json::from_str(&r.phrase_codes)?,
                         created_at: from_db(r.created_at),
+                        attachment_ids: serde_json::from_str(&r.attachment_ids)?,
                     })
                 })
-                .collect()
+                .collect::<Result<_, StoreError>>()?;
+            Ok(Page { items, next_cursor })
         })
     }
+}
+
+/// Cuts `rows` (fetched with one row extra) to `limit`, and gives the
+/// cursor of the next page when there is one.
+fn seq_page<R>(rows: &mut Vec<R>, limit: i64, seq: impl Fn(&R) -> i64) -> Option<String> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    if rows.len() <= limit {
+        return None;
+    }
+    rows.truncate(limit);
+    rows.last().map(|r| SeqCursor(seq(r)).encode())
 }

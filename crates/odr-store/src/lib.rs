@@ -8,12 +8,14 @@
 //!
 //! Everything here is blocking; call it from a blocking thread.
 
+pub mod attachments;
 pub mod complaints;
 pub mod connection;
 mod database_url;
 pub mod deadlines;
 pub mod delivery;
 pub mod error;
+pub mod idempotency;
 pub mod mail_facts;
 pub mod migrate;
 pub mod outbox;
@@ -32,10 +34,14 @@ pub use connection::{Backend, DatabaseUrl, DbConnection, SqliteSynchronous};
 pub use error::{classify, StoreError};
 pub use pool::{Connector, PoolOptions, PooledDbConnection, Store};
 
-pub use complaints::{ComplaintQuery, StoredComplaint, StoredEvent, StoredMessage, Visibility};
+pub use attachments::StoredAttachment;
+pub use complaints::{
+    ComplaintQuery, ComplaintSort, StoredComplaint, StoredEvent, StoredMessage, Visibility,
+};
 pub use deadlines::Tick;
+pub use idempotency::{KeptResponse, KeyClaim};
 pub use outbox::OutboxEntry;
-pub use page::{clamp_limit, Cursor, Page};
+pub use page::{clamp_limit, Cursor, DueCursor, Page, SeqCursor};
 pub use retailers::{NewRetailer, Retailer, RetailerChange};
 pub use transitions::{EngineRules, TransitionError};
 pub use users::{NewUser, ProfileChange, User};

@@ -14,6 +14,7 @@ use crate::users::{active_admins, load_user};
 use crate::{DbConnection, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutboxEntry {
     pub id: String,
     pub complaint_id: Option<String>,

@@ -65,6 +65,9 @@ diesel::table! {
         last_seq -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        /// The soonest running deadline (`sort=next_deadline`); NULL when
+        /// none runs.
+        due_at -> Nullable<Timestamp>,
     }
 }
 
@@ -84,6 +87,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Evidence files; the bytes live under the attachment directory.
+    attachments (id) {
+        id -> Text,
+        complaint_id -> Text,
+        seq -> BigInt,
+        uploaded_by -> Text,
+        uploader_role -> Text,
+        file_name -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        /// Lowercase hex SHA-256 of the bytes.
+        sha256 -> Text,
+        caption -> Nullable<Text>,
+        storage_key -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     messages (id) {
         id -> Text,
         complaint_id -> Text,
@@ -94,6 +116,8 @@ diesel::table! {
         /// JSON array of phrase codes.
         phrase_codes -> Text,
         created_at -> Timestamp,
+        /// JSON array of the ids of attachments the message points at.
+        attachment_ids -> Text,
     }
 }
 
@@ -120,12 +144,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The first answer to each (caller, `Idempotency-Key`).
+    idempotency_keys (owner, key) {
+        owner -> Text,
+        key -> Text,
+        request_hash -> Text,
+        /// `running` until the first answer is stored, then `done`.
+        state -> Text,
+        response_status -> Nullable<BigInt>,
+        /// JSON object of the kept headers (Location, Content-Type, ETag).
+        response_headers -> Nullable<Text>,
+        response_body -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> retailers (retailer_id));
 diesel::joinable!(complaints -> retailers (retailer_id));
 // complaints has two keys into users (customer_id, mediator_id); joinable!
 // allows one per pair, so neither is declared: join with an explicit `on`.
 diesel::joinable!(complaint_events -> complaints (complaint_id));
 diesel::joinable!(messages -> complaints (complaint_id));
+diesel::joinable!(attachments -> complaints (complaint_id));
+diesel::joinable!(attachments -> users (uploaded_by));
 diesel::joinable!(messages -> users (author_id));
 diesel::joinable!(outbox -> complaints (complaint_id));
 
@@ -136,5 +179,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     complaints,
     complaint_events,
     messages,
+    attachments,
     outbox,
+    idempotency_keys,
 );

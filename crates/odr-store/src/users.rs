@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use odr_domain::locale::Locale;
 use odr_domain::Role;
 
+use crate::page::{Cursor, Page};
 use crate::schema::users;
 use crate::time::{from_db, to_db};
 use crate::{DbConnection, Store, StoreError};
@@ -244,6 +245,73 @@ impl Store {
                 .into_iter()
                 .map(User::try_from)
                 .collect()
+        })
+    }
+
+    /// One page of a retailer's active staff, oldest first.
+    pub fn staff_page(
+        &self,
+        retailer_id: &str,
+        after: Option<&Cursor>,
+        limit: i64,
+    ) -> Result<Page<User>, StoreError> {
+        let retailer_id = retailer_id.to_owned();
+        self.people_page(Role::RetailerStaff, Some(retailer_id), after, limit)
+    }
+
+    /// One page of the active users with a role, oldest first.
+    pub fn role_page(
+        &self,
+        role: Role,
+        after: Option<&Cursor>,
+        limit: i64,
+    ) -> Result<Page<User>, StoreError> {
+        self.people_page(role, None, after, limit)
+    }
+
+    fn people_page(
+        &self,
+        role: Role,
+        retailer_id: Option<String>,
+        after: Option<&Cursor>,
+        limit: i64,
+    ) -> Result<Page<User>, StoreError> {
+        self.with_conn(|conn| {
+            let mut q = users::table
+                .filter(users::role.eq(role.code()))
+                .filter(users::disabled_at.is_null())
+                .order((users::created_at.asc(), users::id.asc()))
+                .limit(limit.saturating_add(1))
+                .select(UserRow::as_select())
+                .into_boxed();
+            if let Some(retailer_id) = retailer_id {
+                q = q.filter(users::retailer_id.eq(retailer_id));
+            }
+            if let Some(c) = after {
+                q = q.filter(
+                    users::created_at
+                        .gt(c.at)
+                        .or(users::created_at.eq(c.at).and(users::id.gt(c.id.clone()))),
+                );
+            }
+            let mut items = q
+                .load(conn)?
+                .into_iter()
+                .map(User::try_from)
+                .collect::<Result<Vec<_>, _>>()?;
+            let next_cursor = if items.len() as i64 > limit {
+                items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+                items.last().map(|u| {
+                    Cursor {
+                        at: to_db(u.created_at),
+                        id: u.id.clone(),
+                    }
+                    .encode()
+                })
+            } else {
+                None
+            };
+            Ok(Page { items, next_cursor })
         })
     }
 

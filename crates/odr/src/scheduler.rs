@@ -21,6 +21,11 @@ impl Scheduler {
         let started = std::time::Instant::now();
         let result = tokio::task::spawn_blocking(move || {
             let now = chrono::Utc::now();
+            // Expired Idempotency-Keys are swept on the same beat (a request
+            // also treats an expired key as new when it meets one).
+            if let Err(e) = store.purge_idempotency_keys(now) {
+                tracing::warn!(error = %e, "expired idempotency keys not purged");
+            }
             store.act_on_deadlines(now, &policy, rules, 100)
         })
         .await;

@@ -117,6 +117,10 @@ pub fn app_state(settings: &Settings, store: Store) -> Result<AppState, Failure>
                 (rate.count, rate.per)
             },
         }),
+        rate_limits: Arc::new(odr_http::rate_limit::RateLimits::new({
+            let rate = settings.login_rate();
+            (rate.count, rate.per)
+        })),
     })
 }
 
@@ -189,18 +193,56 @@ pub fn serve(settings: &Settings, roles: Roles) -> Result<(), Failure> {
             actix_web::rt::spawn(scheduler.run());
         }
         if roles.http {
+            // SIGTERM and ctrl-c (SIGINT) both stop gracefully: stop
+            // accepting at once, give in-flight requests `shutdown_timeout`
+            // to finish, then `run` returns and the worker and scheduler
+            // tasks end with the System. (actix's own handling would treat
+            // SIGINT as a forced stop.)
             let server = actix_web::HttpServer::new(move || odr_http::build_app(state.clone()))
+                .shutdown_timeout(settings.shutdown_timeout.as_secs().max(1))
+                .disable_signals()
                 .bind(&listen)?;
             for addr in server.addrs() {
                 tracing::info!("serving on http://{addr}");
             }
-            server.run().await?;
+            let running = server.run();
+            let handle = running.handle();
+            actix_web::rt::spawn(async move {
+                shutdown_signal().await;
+                tracing::info!("shutting down: finishing in-flight requests");
+                handle.stop(true).await;
+            });
+            running.await?;
         } else {
             tokio::signal::ctrl_c().await?;
         }
         Ok::<(), Failure>(())
     })?;
     Ok(())
+}
+
+/// Resolves at the first SIGTERM or ctrl-c.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; only ctrl-c stops the server");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 pub fn list_outbox(store: &Store, status: Option<&str>, limit: i64) -> Result<(), Failure> {

@@ -345,7 +345,7 @@ impl Command {
             Command::AssignMediator { .. } => &[Admin, Mediator],
             Command::Decide(_) => &[Mediator],
             Command::DeadlinePassed | Command::Remind => &[System],
-            Command::Message { .. } => &[Customer, RetailerStaff, Mediator],
+            Command::Message { .. } | Command::Attach(_) => &[Customer, RetailerStaff, Mediator],
         };
         senders.contains(&role)
     }

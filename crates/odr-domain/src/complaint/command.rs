@@ -46,7 +46,26 @@ pub enum Command {
     Message {
         body: Option<String>,
         phrase_codes: Vec<Phrase>,
+        /// Attachments of this complaint the message points at (the
+        /// caller has checked that they exist).
+        attachment_ids: Vec<String>,
     },
+    /// A file of evidence, already stored and checked by the caller.
+    Attach(Evidence),
+}
+
+/// What an uploaded file is, as the log and the attachment row keep it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    pub attachment_id: String,
+    /// The client's name, sanitised; for display only.
+    pub file_name: String,
+    /// Found from the content, never taken from the client.
+    pub content_type: String,
+    pub size: i64,
+    /// Lowercase hex SHA-256 of the bytes.
+    pub sha256: String,
+    pub caption: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +117,10 @@ impl Command {
             Command::AssignMediator { .. } => Action::AssignMediator,
             Command::Decide(_) => Action::Decide,
             Command::Withdraw { .. } => Action::Withdraw,
-            Command::DeadlinePassed | Command::Remind | Command::Message { .. } => return None,
+            Command::DeadlinePassed
+            | Command::Remind
+            | Command::Message { .. }
+            | Command::Attach(_) => return None,
         })
     }
 
@@ -107,6 +129,7 @@ impl Command {
             Command::DeadlinePassed => EventKind::DeadlinePassed.code(),
             Command::Remind => EventKind::Reminder.code(),
             Command::Message { .. } => EventKind::Message.code(),
+            Command::Attach(_) => EventKind::Attachment.code(),
             other => other.action().map_or("event", Action::code),
         }
     }

@@ -60,6 +60,7 @@ pub struct MediatorRef {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Item {
     pub sku: String,
     pub name: String,
@@ -68,6 +69,7 @@ pub struct Item {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum OfferStatus {
     Pending,
     Accepted,
@@ -78,6 +80,7 @@ pub enum OfferStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Offer {
     pub id: String,
     /// 1 for the first offer; at most `max_offers`.
@@ -93,6 +96,7 @@ pub struct Offer {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Rejection {
     pub reason: RejectionReason,
     pub counter_remedy: Option<Remedy>,
@@ -122,6 +126,7 @@ pub struct DeadlineMark {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Escalation {
     pub reason: EscalationReason,
     pub by: Role,
@@ -131,6 +136,7 @@ pub struct Escalation {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum InFavourOf {
     Customer,
     Retailer,
@@ -138,6 +144,7 @@ pub enum InFavourOf {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Ruling {
     pub in_favour_of: InFavourOf,
     pub remedy: Option<Remedy>,

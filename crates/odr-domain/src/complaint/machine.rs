@@ -154,9 +154,12 @@ impl ComplaintFacts {
         match event {
             Command::Withdraw { reason } => self.withdraw(context, reason.as_deref()),
             Command::Remind => self.remind(context),
-            Command::Message { body, phrase_codes } => {
-                self.message(context, body.as_deref(), phrase_codes)
-            }
+            Command::Message {
+                body,
+                phrase_codes,
+                attachment_ids,
+            } => self.message(context, body.as_deref(), phrase_codes, attachment_ids),
+            Command::Attach(evidence) => self.attach(context, evidence),
             _ => Super,
         }
     }

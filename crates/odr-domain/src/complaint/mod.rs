@@ -6,6 +6,7 @@ mod aggregate;
 mod command;
 mod effects;
 mod escalation;
+mod evidence;
 mod facts;
 mod filing;
 pub(crate) mod machine;
@@ -17,7 +18,7 @@ mod rules;
 mod vocabulary;
 
 pub use aggregate::{Circumstances, Complaint, NewComplaint, Transition};
-pub use command::{Command, Filing, ItemInput, OfferTerms, RulingTerms};
+pub use command::{Command, Evidence, Filing, ItemInput, OfferTerms, RulingTerms};
 pub use effects::{EventRecord, Notification, NotificationTemplate, Recipient};
 pub use facts::{
     ComplaintFacts, DeadlineMark, Deadlines, Escalation, InFavourOf, Item, MediatorRef, Offer,

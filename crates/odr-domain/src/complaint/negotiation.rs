@@ -188,6 +188,7 @@ impl ComplaintFacts {
         context: &mut Ctx<'_>,
         body: Option<&str>,
         phrase_codes: &[crate::taxonomy::Phrase],
+        attachment_ids: &[String],
     ) -> Step {
         check!(context, self.as_party_or_mediator(context.actor));
         let body = body.filter(|b| !b.trim().is_empty());
@@ -215,11 +216,14 @@ impl ComplaintFacts {
                 to.push(note(T::MessageAdded, Recipient::Mediator(m.id.clone())));
             }
         }
-        let payload = json!({
+        let mut payload = json!({
             "message_id": context.fresh_id,
             "body": body,
             "phrase_codes": phrase_codes,
         });
+        if !attachment_ids.is_empty() {
+            payload["attachment_ids"] = json!(attachment_ids);
+        }
         // A message changes nothing: the machine stays where it is.
         context.verdict = Some(Ok(Applied {
             kind: EventKind::Message,

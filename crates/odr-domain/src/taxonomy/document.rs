@@ -5,6 +5,7 @@ use crate::locale::Locale;
 
 /// Every code with its label in one locale, in vocabulary order.
 #[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Taxonomy {
     pub categories: Vec<IconEntry>,
     pub remedies: Vec<RemedyEntry>,
@@ -15,6 +16,7 @@ pub struct Taxonomy {
 
 /// A code picked by icon.
 #[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IconEntry {
     pub code: &'static str,
     /// Path of the SVG relative to the server (`/icons/{family}/{code}.svg`);
@@ -25,6 +27,7 @@ pub struct IconEntry {
 
 /// A remedy, and whether offering it requires an amount.
 #[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RemedyEntry {
     pub code: &'static str,
     /// Path of the SVG relative to the server (`/icons/remedies/{code}.svg`);
@@ -36,6 +39,7 @@ pub struct RemedyEntry {
 
 /// A message phrase: its code and the sentence in the reader's language.
 #[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PhraseEntry {
     pub code: &'static str,
     pub label: &'static str,

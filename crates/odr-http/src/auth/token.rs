@@ -34,8 +34,11 @@ pub struct Claims {
 }
 
 /// The login answer of api.md.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
 pub struct IssuedToken {
+    /// `null` when an `Idempotency-Key` replays the answer (tokens are never
+    /// kept).
+    #[schema(value_type = Option<String>)]
     pub access_token: String,
     /// Always `"Bearer"`.
     pub token_type: String,

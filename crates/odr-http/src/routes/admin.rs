@@ -11,8 +11,9 @@ use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::views::Items;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct OutboxQuery {
     status: Option<String>,
     limit: Option<i64>,
@@ -21,6 +22,24 @@ pub struct OutboxQuery {
 const STATUSES: [&str; 3] = ["pending", "sent", "dead"];
 
 /// `GET /api/v1/admin/outbox?status=dead`: newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/outbox",
+    tag = "admin",
+    summary = "The mail outbox, newest first",
+    params(
+        OutboxQuery
+    ),
+    responses(
+        (status = 200, description = "Outbox rows.", body = crate::views::Items<odr_store::OutboxEntry>),
+        (status = 400, response = super::openapi::Malformed),
+        (status = 401, response = super::openapi::Unauthenticated),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 422, response = super::openapi::Unprocessable),
+        (status = 503, response = super::openapi::Unavailable)
+    ),
+    security(("bearer" = []))
+)]
 pub async fn outbox(
     state: web::Data<AppState>,
     caller: Caller,
@@ -50,6 +69,26 @@ pub async fn outbox(
 
 /// `POST /api/v1/admin/outbox/{id}/retry`: a dead mail goes back in the
 /// queue with a fresh count of attempts.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/outbox/{id}/retry",
+    tag = "admin",
+    summary = "Requeue a dead mail",
+    params(
+        ("id" = String, Path, description = "Outbox row id."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same body replays the first answer and writes nothing; with another body it is 422 `idempotency_key_reused`.")
+    ),
+    responses(
+        (status = 202, description = "Queued again."),
+        (status = 400, response = super::openapi::Malformed),
+        (status = 401, response = super::openapi::Unauthenticated),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 409, response = super::openapi::AlreadyExists),
+        (status = 422, response = super::openapi::Unprocessable),
+        (status = 503, response = super::openapi::Unavailable)
+    ),
+    security(("bearer" = []))
+)]
 pub async fn retry(
     state: web::Data<AppState>,
     caller: Caller,

@@ -1,6 +1,6 @@
 //! Register, login, logout.
 
-use actix_web::{http::header, web, HttpResponse};
+use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use odr_domain::validation::limits;
 use odr_domain::Role;
 use odr_store::{NewUser, StoreError};
@@ -11,11 +11,13 @@ use crate::auth::password::{normalize_email, validate_password};
 use crate::body::JsonBody;
 use crate::caller::Caller;
 use crate::problem::ApiError;
+use crate::rate_limit::{client_key, limited};
 use crate::state::AppState;
 use crate::views::MeView;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "ana@example.com", "password": "correct horse battery", "display_name": "Ana Example", "locale": "en"}))]
 pub struct Register {
     email: String,
     password: String,
@@ -23,8 +25,9 @@ pub struct Register {
     locale: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "customer@demo.odr.test", "password": "demo-customer-pass"}))]
 pub struct Login {
     email: String,
     password: String,
@@ -72,10 +75,37 @@ pub fn email_taken(e: StoreError) -> ApiError {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/register",
+    tag = "auth",
+    summary = "Create a customer account",
+    request_body = Register,
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same body replays the first answer and writes nothing; with another body it is 422 `idempotency_key_reused`.")
+    ),
+    responses(
+        (status = 201, description = "The new account.", body = crate::views::MeView, headers(("Location" = String, description = "Where the new resource is."))),
+        (status = 400, response = super::openapi::Malformed),
+        (status = 409, response = super::openapi::EmailTaken),
+        (status = 413, response = super::openapi::PayloadTooLarge),
+        (status = 415, response = super::openapi::UnsupportedMediaType),
+        (status = 422, response = super::openapi::Unprocessable),
+        (status = 429, response = super::openapi::RateLimited),
+        (status = 503, response = super::openapi::Unavailable)
+    )
+)]
 pub async fn register(
     state: web::Data<AppState>,
+    req: HttpRequest,
     JsonBody(body): JsonBody<Register>,
 ) -> Result<HttpResponse, ApiError> {
+    limited(
+        state
+            .rate_limits
+            .register_by_address
+            .hit(&client_key(req.peer_addr()), state.clock.now()),
+    )?;
     let user = state
         .blocking(move |s| {
             let mut checks = Checks::default();
@@ -107,17 +137,56 @@ pub async fn register(
         .json(MeView::from(&user)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "auth",
+    summary = "Sign in with email and password",
+    request_body = Login,
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same body replays the first answer and writes nothing; with another body it is 422 `idempotency_key_reused`.")
+    ),
+    responses(
+        (status = 200, description = "A bearer token.", body = crate::auth::IssuedToken),
+        (status = 400, response = super::openapi::Malformed),
+        (status = 401, response = super::openapi::Unauthenticated),
+        (status = 413, response = super::openapi::PayloadTooLarge),
+        (status = 415, response = super::openapi::UnsupportedMediaType),
+        (status = 422, response = super::openapi::Unprocessable),
+        (status = 429, response = super::openapi::RateLimited),
+        (status = 503, response = super::openapi::Unavailable)
+    )
+)]
 pub async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     JsonBody(body): JsonBody<Login>,
 ) -> Result<HttpResponse, ApiError> {
+    limited(
+        state
+            .rate_limits
+            .login_by_address
+            .hit(&client_key(req.peer_addr()), state.clock.now()),
+    )?;
     let token = state
         .blocking(move |s| {
-            let refused = || {
-                ApiError::Unauthenticated(
-                    "That email and password do not match an account. Check both and try again."
-                        .into(),
-                )
+            // Only a wrong password counts against the account, and only a
+            // wrong password is refused once it is over the limit: the
+            // right one always signs in (no lock-out by someone guessing).
+            let account = normalize_email(&body.email)
+                .unwrap_or_else(|_| body.email.trim().to_lowercase().chars().take(254).collect());
+            let failed = |s: &AppState| -> ApiError {
+                match limited(
+                    s.rate_limits
+                        .login_failures_by_account
+                        .hit(&account, s.clock.now()),
+                ) {
+                    Err(throttled) => throttled,
+                    Ok(()) => ApiError::Unauthenticated(
+                        "That email and password do not match an account. Check both and try again."
+                            .into(),
+                    ),
+                }
             };
             let user = match normalize_email(&body.email) {
                 Ok(email) => s.store.user_by_email(&email)?,
@@ -125,14 +194,14 @@ pub async fn login(
             };
             let Some(user) = user.filter(|u| u.is_active()) else {
                 s.passwords.dummy_verify();
-                return Err(refused());
+                return Err(failed(s));
             };
             let Some(hash) = user.password_hash.as_deref() else {
                 s.passwords.dummy_verify();
-                return Err(refused());
+                return Err(failed(s));
             };
             if !s.passwords.verify(&body.password, hash) {
-                return Err(refused());
+                return Err(failed(s));
             }
             s.tokens
                 .issue(
@@ -150,6 +219,23 @@ pub async fn login(
 }
 
 /// Ends every session of the caller, this one included.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "auth",
+    summary = "End every session of the caller",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same body replays the first answer and writes nothing; with another body it is 422 `idempotency_key_reused`.")
+    ),
+    responses(
+        (status = 204, description = "Signed out everywhere."),
+        (status = 400, response = super::openapi::Malformed),
+        (status = 401, response = super::openapi::Unauthenticated),
+        (status = 422, response = super::openapi::Unprocessable),
+        (status = 503, response = super::openapi::Unavailable)
+    ),
+    security(("bearer" = []))
+)]
 pub async fn logout(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     state
         .blocking(move |s| Ok(s.store.end_sessions(caller.id(), s.clock.now())?))

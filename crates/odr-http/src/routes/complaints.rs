@@ -6,24 +6,31 @@ use odr_domain::money::MoneyInput;
 use odr_domain::taxonomy::Category;
 use odr_domain::validation::limits;
 use odr_domain::{reference, Role};
-use odr_store::{clamp_limit, ComplaintQuery, StoreError, StoredComplaint, Visibility};
+use odr_store::{
+    clamp_limit, ComplaintQuery, ComplaintSort, Cursor, DueCursor, SeqCursor, StoreError,
+    StoredComplaint, Visibility,
+};
 use rand::Rng;
 use serde::Deserialize;
 
 use super::input::Checks;
-use super::retailers::cursor;
+use super::paging::{checked_cursor, PageQuery};
 use crate::body::{JsonBody, QueryParams};
 use crate::caller::Caller;
+use crate::preconditions::{complaint_etag, not_modified, tag_complaint, IfNoneMatch};
 use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::views::{ComplaintView, Items};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"retailer_id": "0193a6f2-8d4e-7c1b-9a55-3e2f1b0c4d5e", "order_reference": "SO-10023", "category": "damaged", "desired_remedy": "full_refund", "claimed_amount": {"amount_minor": 1999, "currency": "EUR"}, "description": "The kettle arrived with a cracked lid.", "items": [{"sku": "KT-200", "name": "Kettle", "quantity": 1}]}))]
 pub struct FileComplaint {
     retailer_id: String,
     order_reference: String,
+    #[schema(value_type = odr_domain::taxonomy::Category)]
     category: String,
+    #[schema(value_type = odr_domain::taxonomy::Remedy)]
     desired_remedy: String,
     claimed_amount: Option<MoneyInput>,
     description: String,
@@ -31,7 +38,7 @@ pub struct FileComplaint {
     items: Option<Vec<ItemBody>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemBody {
     sku: String,
@@ -39,12 +46,17 @@ pub struct ItemBody {
     quantity: i64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListComplaints {
     state: Option<String>,
     category: Option<String>,
     retailer_id: Option<String>,
+    /// `me`: a mediator's own cases only.
+    assigned: Option<String>,
+    /// `newest` (default) or `next_deadline`.
+    sort: Option<String>,
     limit: Option<i64>,
     cursor: Option<String>,
 }
@@ -89,7 +101,11 @@ pub fn visible_complaint(
         .ok_or(ApiError::NotFound)
 }
 
-fn case_file(state: &AppState, caller: &Caller, id: &str) -> Result<StoredComplaint, ApiError> {
+pub(super) fn case_file(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<StoredComplaint, ApiError> {
     let stored = visible_complaint(state, caller, id)?;
     if !may_read_case_file(caller, &stored) {
         return Err(ApiError::Forbidden(
@@ -115,12 +131,35 @@ pub fn view(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/complaints",
+    tag = "complaints",
+    summary = "File a complaint (customer)",
+    request_body = FileComplaint,
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same body replays the first answer and writes nothing; with another body it is 422 `idempotency_key_reused`.")
+    ),
+    responses(
+        (status = 201, description = "The new complaint.", body = crate::views::ComplaintView, headers(("Location" = String, description = "Where the new resource is."))),
+        (status = 400, response = super::openapi::Malformed),
+        (status = 401, response = super::openapi::Unauthenticated),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 413, response = super::openapi::PayloadTooLarge),
+        (status = 415, response = super::openapi::UnsupportedMediaType),
+        (status = 422, response = super::openapi::Unprocessable),
+        (status = 503, response = super::openapi::Unavailable)
+    ),
+    security(("bearer" = []))
+)]
 pub async fn file(
     state: web::Data<AppState>,
     caller: Caller,
     JsonBody(body): JsonBody<FileComplaint>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Customer], "file complaints")?;
+    let role = caller.role();
     let view = state
         .blocking(move |s| {
             let mut checks = Checks::default();
@@ -198,11 +237,31 @@ pub async fn file(
         })
         .await?;
     state.mail_queued.notify_one();
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/complaints/{}", view.id)))
-        .json(view))
+    Ok(
+        tag_complaint(&mut HttpResponse::Created(), view.version, role)
+            .insert_header((header::LOCATION, format!("/api/v1/complaints/{}", view.id)))
+            .json(view),
+    )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/complaints",
+    tag = "complaints",
+    summary = "The complaints the caller may see",
+    params(
+        ListComplaints
+    ),
+    responses(
+        (status = 200, description = "A page of complaints.", body = crate::views::Items<crate::views::ComplaintView>),
+        (status = 400, response = super::openapi::Malformed),
+        (status = 401, response = super::openapi::Unauthenticated),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 422, response = super::openapi::Unprocessable),
+        (status = 503, response = super::openapi::Unavailable)
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
@@ -224,7 +283,48 @@ pub async fn list(
             });
             let category: Option<Category> =
                 checks.optional_code("category", q.category.as_deref());
-            let after = cursor(q.cursor.as_deref())?;
+            let sort = match q.sort.as_deref() {
+                None | Some("newest") => ComplaintSort::Newest,
+                Some("next_deadline") => ComplaintSort::NextDeadline,
+                Some(_) => {
+                    checks.push(Err(odr_domain::validation::Violation::new(
+                        "sort",
+                        "unknown_code",
+                        "Use newest or next_deadline.",
+                    )));
+                    ComplaintSort::Newest
+                }
+            };
+            // `assigned=me` narrows a mediator's list to their own cases
+            // (without it they also see escalated cases nobody has claimed).
+            let assigned_to = match q.assigned.as_deref() {
+                None => None,
+                Some("me") if caller.role() == Role::Mediator => Some(caller.id().to_owned()),
+                Some("me") => {
+                    checks.push(Err(odr_domain::validation::Violation::new(
+                        "assigned",
+                        "not_a_mediator",
+                        "Only mediators have cases assigned to them.",
+                    )));
+                    None
+                }
+                Some(_) => {
+                    checks.push(Err(odr_domain::validation::Violation::new(
+                        "assigned",
+                        "unknown_code",
+                        "The only value is `me`.",
+                    )));
+                    None
+                }
+            };
+            match sort {
+                ComplaintSort::Newest => {
+                    checked_cursor(q.cursor.as_deref(), Cursor::decode).map(drop)
+                }
+                ComplaintSort::NextDeadline => {
+                    checked_cursor(q.cursor.as_deref(), DueCursor::decode).map(drop)
+                }
+            }?;
             checks.finish()?;
             let visibility = match caller.role() {
                 Role::Admin => Visibility::Everything,
@@ -241,7 +341,9 @@ pub async fn list(
                 category,
                 // Only admins choose a retailer; everyone else sees their own.
                 retailer_id: q.retailer_id.filter(|_| caller.is_admin()),
-                after,
+                assigned_to,
+                sort,
+                after: q.cursor,
                 limit: clamp_limit(q.limit),
             };
             let page = s.store.list_complaints(&query)?;
@@ -259,53 +361,121 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(page))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/complaints/{id}",
+    tag = "complaints",
+    summary = "One complaint",
+    params(
+        ("id" = String, Path, description = "Complaint id."),
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag` the caller holds; 304 when the complaint has not changed.")
+    ),
+    responses(
+        (status = 200, description = "The complaint.", body = crate::views::ComplaintView, headers(("ETag" = String, description = "Version of the complaint for this caller's role."))),
+        (status = 304, description = "Not modified since the `ETag` in `If-None-Match`."),
+        (status = 400, response = super::openapi::Malformed),
+        (status = 401, response = super::openapi::Unauthenticated),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 503, response = super::openapi::Unavailable)
+    ),
+    security(("bearer" = []))
+)]
 pub async fn get(
     state: web::Data<AppState>,
     caller: Caller,
+    if_none_match: IfNoneMatch,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
+    let role = caller.role();
     let view = state
         .blocking(move |s| {
             let stored = visible_complaint(s, &caller, &id)?;
             view(s, &caller, &stored)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(view))
+    if if_none_match.has(&complaint_etag(view.version, role)) {
+        return Ok(not_modified(view.version, role));
+    }
+    Ok(tag_complaint(&mut HttpResponse::Ok(), view.version, role).json(view))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/complaints/{id}/events",
+    tag = "complaints",
+    summary = "The event log, oldest first",
+    params(
+        ("id" = String, Path, description = "Complaint id."),
+        PageQuery
+    ),
+    responses(
+        (status = 200, description = "The events.", body = crate::views::Items<odr_store::StoredEvent>),
+        (status = 400, response = super::openapi::Malformed),
+        (status = 401, response = super::openapi::Unauthenticated),
+        (status = 422, response = super::openapi::Unprocessable),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 503, response = super::openapi::Unavailable)
+    ),
+    security(("bearer" = []))
+)]
 pub async fn events(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
+    QueryParams(q): QueryParams<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let events = state
+    let page = state
         .blocking(move |s| {
             case_file(s, &caller, &id)?;
-            Ok(s.store.events(&id)?)
+            checked_cursor(q.cursor.as_deref(), SeqCursor::decode)?;
+            Ok(s.store
+                .events_page(&id, q.cursor.as_deref(), clamp_limit(q.limit))?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(Items {
-        items: events,
-        next_cursor: None,
+        items: page.items,
+        next_cursor: page.next_cursor,
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/complaints/{id}/messages",
+    tag = "messages",
+    summary = "The message thread",
+    params(
+        ("id" = String, Path, description = "Complaint id."),
+        PageQuery
+    ),
+    responses(
+        (status = 200, description = "The messages.", body = crate::views::Items<odr_store::StoredMessage>),
+        (status = 400, response = super::openapi::Malformed),
+        (status = 401, response = super::openapi::Unauthenticated),
+        (status = 422, response = super::openapi::Unprocessable),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 503, response = super::openapi::Unavailable)
+    ),
+    security(("bearer" = []))
+)]
 pub async fn messages(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
+    QueryParams(q): QueryParams<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let messages = state
+    let page = state
         .blocking(move |s| {
             case_file(s, &caller, &id)?;
-            Ok(s.store.messages(&id)?)
+            checked_cursor(q.cursor.as_deref(), SeqCursor::decode)?;
+            Ok(s.store
+                .messages_page(&id, q.cursor.as_deref(), clamp_limit(q.limit))?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(Items {
-        items: messages,
-        next_cursor: None,
+        items: page.items,
+        next_cursor: page.next_cursor,
     }))
 }

@@ -12,18 +12,48 @@ use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::views::MeView;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"display_name": "Ana E.", "locale": "de", "time_zone": "Europe/Berlin"}))]
 pub struct ProfilePatch {
     display_name: Option<String>,
     locale: Option<String>,
     time_zone: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "me",
+    summary = "The signed-in user",
+    responses(
+        (status = 200, description = "The caller.", body = crate::views::MeView),
+        (status = 401, response = super::openapi::Unauthenticated),
+        (status = 503, response = super::openapi::Unavailable)
+    ),
+    security(("bearer" = []))
+)]
 pub async fn me(caller: Caller) -> HttpResponse {
     HttpResponse::Ok().json(MeView::from(&caller.user))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/me",
+    tag = "me",
+    summary = "Change name, locale or time zone",
+    request_body = ProfilePatch,
+    responses(
+        (status = 200, description = "The caller, changed.", body = crate::views::MeView),
+        (status = 400, response = super::openapi::Malformed),
+        (status = 401, response = super::openapi::Unauthenticated),
+        (status = 413, response = super::openapi::PayloadTooLarge),
+        (status = 415, response = super::openapi::UnsupportedMediaType),
+        (status = 422, response = super::openapi::Unprocessable),
+        (status = 503, response = super::openapi::Unavailable)
+    ),
+    security(("bearer" = []))
+)]
 pub async fn update_me(
     state: web::Data<AppState>,
     caller: Caller,

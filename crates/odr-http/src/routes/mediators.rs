@@ -2,25 +2,49 @@
 
 use actix_web::{http::header, web, HttpResponse};
 use odr_domain::Role;
-use odr_store::NewUser;
+use odr_store::{clamp_limit, Cursor, NewUser};
 use serde::Deserialize;
 
 use super::auth::{email_taken, new_person};
 use super::input::Checks;
-use crate::body::JsonBody;
+use super::paging::{checked_cursor, PageQuery};
+use crate::body::{JsonBody, QueryParams};
 use crate::caller::Caller;
 use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::views::{Items, StaffView};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "mia@odr.test", "password": "a long enough password", "display_name": "Mia Mediator"}))]
 pub struct CreateMediator {
     email: String,
     password: String,
     display_name: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/mediators",
+    tag = "mediators",
+    summary = "Create a mediator (admin)",
+    request_body = CreateMediator,
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same body replays the first answer and writes nothing; with another body it is 422 `idempotency_key_reused`.")
+    ),
+    responses(
+        (status = 201, description = "The mediator.", body = crate::views::StaffView),
+        (status = 400, response = super::openapi::Malformed),
+        (status = 401, response = super::openapi::Unauthenticated),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 409, response = super::openapi::EmailTaken),
+        (status = 413, response = super::openapi::PayloadTooLarge),
+        (status = 415, response = super::openapi::UnsupportedMediaType),
+        (status = 422, response = super::openapi::Unprocessable),
+        (status = 503, response = super::openapi::Unavailable)
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
@@ -58,13 +82,37 @@ pub async fn create(
 }
 
 /// Extension: the active mediators, for admins assigning cases.
-pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/mediators",
+    tag = "mediators",
+    summary = "The active mediators (admin)",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "The mediators.", body = crate::views::Items<crate::views::StaffView>),
+        (status = 400, response = super::openapi::Malformed),
+        (status = 401, response = super::openapi::Unauthenticated),
+        (status = 422, response = super::openapi::Unprocessable),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 503, response = super::openapi::Unavailable)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    QueryParams(q): QueryParams<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin], "list mediators")?;
-    let mediators = state
-        .blocking(|s| Ok(s.store.users_with_role(Role::Mediator)?))
+    let page = state
+        .blocking(move |s| {
+            let after = checked_cursor(q.cursor.as_deref(), Cursor::decode)?;
+            Ok(s.store
+                .role_page(Role::Mediator, after.as_ref(), clamp_limit(q.limit))?)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(Items {
-        items: mediators.iter().map(StaffView::from).collect(),
-        next_cursor: None,
+        items: page.items.iter().map(StaffView::from).collect(),
+        next_cursor: page.next_cursor,
     }))
 }

@@ -2,12 +2,15 @@
 //! and `/metrics` come later), registered in one place.
 
 mod admin;
+mod attachments;
 mod auth;
 mod complaints;
 mod health;
 mod input;
 mod me;
 mod mediators;
+mod openapi;
+mod paging;
 mod retailers;
 mod taxonomy;
 mod transitions;
@@ -17,12 +20,17 @@ use actix_web::web::{self, ServiceConfig};
 use crate::framework_errors::method_not_allowed;
 
 pub use complaints::may_see;
+pub use openapi::{document as openapi_document, ApiDoc, DOCS_CSP};
 pub use taxonomy::requested_locale;
 
 /// Registers the routes; each resource answers 405 for other methods.
 pub fn configure(cfg: &mut ServiceConfig) {
     let resource = |path: &str| web::resource(path).default_service(method_not_allowed());
-    cfg.service(resource("/healthz").get(health::healthz))
+    cfg.service(resource("/openapi.json").get(openapi::openapi_json))
+        .service(resource("/docs").get(openapi::docs_page))
+        .service(resource("/docs/docs.js").get(openapi::docs_js))
+        .service(resource("/docs/docs.css").get(openapi::docs_css))
+        .service(resource("/healthz").get(health::healthz))
         .service(resource("/readyz").get(health::readyz))
         .service(resource("/icons/{family}/{file}").get(taxonomy::icon))
         .service(
@@ -68,6 +76,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     resource("/complaints/{id}/messages")
                         .get(complaints::messages)
                         .post(transitions::post_message),
+                )
+                .service(
+                    resource("/complaints/{id}/attachments")
+                        .get(attachments::list)
+                        .post(attachments::upload),
+                )
+                .service(
+                    resource("/complaints/{id}/attachments/{attachment_id}")
+                        .get(attachments::download),
                 )
                 .service(resource("/complaints/{id}/acknowledge").post(transitions::acknowledge))
                 .service(resource("/complaints/{id}/offers").post(transitions::offer))

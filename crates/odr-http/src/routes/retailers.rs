@@ -17,8 +17,9 @@ use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::views::{Items, PublicRetailerView, RetailerView, StaffView};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Demo Shop", "support_email": "support@demo-shop.test", "locale": "en", "currency": "EUR", "time_zone": "Europe/Berlin"}))]
 pub struct CreateRetailer {
     name: String,
     support_email: String,
@@ -27,8 +28,9 @@ pub struct CreateRetailer {
     time_zone: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"business_days": true, "holidays": ["2026-12-25", "2026-12-26"]}))]
 pub struct PatchRetailer {
     name: Option<String>,
     support_email: Option<String>,
@@ -39,16 +41,18 @@ pub struct PatchRetailer {
     holidays: Option<Vec<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "sam@demo-shop.test", "display_name": "Sam"}))]
 pub struct CreateStaff {
     email: String,
     display_name: String,
     password: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     limit: Option<i64>,
     cursor: Option<String>,
@@ -103,6 +107,27 @@ fn managed_retailer(state: &AppState, caller: &Caller, id: &str) -> Result<Retai
     Ok(retailer)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/retailers",
+    tag = "retailers",
+    summary = "Create a retailer (admin)",
+    request_body = CreateRetailer,
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same body replays the first answer and writes nothing; with another body it is 422 `idempotency_key_reused`.")
+    ),
+    responses(
+        (status = 201, description = "The retailer.", body = crate::views::RetailerView, headers(("Location" = String, description = "Where the new resource is."))),
+        (status = 400, response = super::openapi::Malformed),
+        (status = 401, response = super::openapi::Unauthenticated),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 413, response = super::openapi::PayloadTooLarge),
+        (status = 415, response = super::openapi::UnsupportedMediaType),
+        (status = 422, response = super::openapi::Unprocessable),
+        (status = 503, response = super::openapi::Unavailable)
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
@@ -139,6 +164,21 @@ pub async fn create(
 }
 
 /// The public directory: names only, never support addresses.
+#[utoipa::path(
+    get,
+    path = "/api/v1/retailers",
+    tag = "retailers",
+    summary = "The public directory of retailers",
+    params(
+        ListQuery
+    ),
+    responses(
+        (status = 200, description = "A page of retailers.", body = crate::views::Items<crate::views::PublicRetailerView>),
+        (status = 400, response = super::openapi::Malformed),
+        (status = 422, response = super::openapi::Unprocessable),
+        (status = 503, response = super::openapi::Unavailable)
+    )
+)]
 pub async fn list(
     state: web::Data<AppState>,
     QueryParams(q): QueryParams<ListQuery>,
@@ -165,6 +205,22 @@ pub async fn list(
 
 /// Extension: one retailer; its settings for staff and admins, the public
 /// view for everyone else.
+#[utoipa::path(
+    get,
+    path = "/api/v1/retailers/{id}",
+    tag = "retailers",
+    summary = "One retailer: its settings for its staff and admins, the public view for others",
+    params(
+        ("id" = String, Path, description = "Retailer id.")
+    ),
+    responses(
+        (status = 200, description = "The retailer.", body = super::openapi::RetailerAnswer),
+        (status = 401, response = super::openapi::Unauthenticated),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 503, response = super::openapi::Unavailable)
+    ),
+    security((), ("bearer" = []))
+)]
 pub async fn get(
     state: web::Data<AppState>,
     caller: Option<Caller>,
@@ -184,6 +240,28 @@ pub async fn get(
     }
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/retailers/{id}",
+    tag = "retailers",
+    summary = "Change a retailer's settings",
+    request_body = PatchRetailer,
+    params(
+        ("id" = String, Path, description = "Retailer id.")
+    ),
+    responses(
+        (status = 200, description = "The retailer.", body = crate::views::RetailerView),
+        (status = 400, response = super::openapi::Malformed),
+        (status = 401, response = super::openapi::Unauthenticated),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 413, response = super::openapi::PayloadTooLarge),
+        (status = 415, response = super::openapi::UnsupportedMediaType),
+        (status = 422, response = super::openapi::Unprocessable),
+        (status = 503, response = super::openapi::Unavailable)
+    ),
+    security(("bearer" = []))
+)]
 pub async fn update(
     state: web::Data<AppState>,
     caller: Caller,
@@ -233,6 +311,30 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(RetailerView::from(&retailer)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/retailers/{id}/staff",
+    tag = "retailers",
+    summary = "Add a staff user (invited by mail without a password)",
+    request_body = CreateStaff,
+    params(
+        ("id" = String, Path, description = "Retailer id."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same body replays the first answer and writes nothing; with another body it is 422 `idempotency_key_reused`.")
+    ),
+    responses(
+        (status = 201, description = "The staff user.", body = crate::views::StaffView),
+        (status = 400, response = super::openapi::Malformed),
+        (status = 401, response = super::openapi::Unauthenticated),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 409, response = super::openapi::EmailTaken),
+        (status = 413, response = super::openapi::PayloadTooLarge),
+        (status = 415, response = super::openapi::UnsupportedMediaType),
+        (status = 422, response = super::openapi::Unprocessable),
+        (status = 503, response = super::openapi::Unavailable)
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create_staff(
     state: web::Data<AppState>,
     caller: Caller,
@@ -280,24 +382,65 @@ pub async fn create_staff(
         .json(StaffView::from(&user)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/retailers/{id}/staff",
+    tag = "retailers",
+    summary = "The retailer's staff",
+    params(
+        ("id" = String, Path, description = "Retailer id."),
+        ListQuery
+    ),
+    responses(
+        (status = 200, description = "The staff.", body = crate::views::Items<crate::views::StaffView>),
+        (status = 400, response = super::openapi::Malformed),
+        (status = 401, response = super::openapi::Unauthenticated),
+        (status = 422, response = super::openapi::Unprocessable),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 503, response = super::openapi::Unavailable)
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list_staff(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
+    QueryParams(q): QueryParams<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let retailer_id = path.into_inner();
-    let staff = state
+    let page = state
         .blocking(move |s| {
             managed_retailer(s, &caller, &retailer_id)?;
-            Ok(s.store.staff_of(&retailer_id)?)
+            let after = cursor(q.cursor.as_deref())?;
+            Ok(s.store
+                .staff_page(&retailer_id, after.as_ref(), clamp_limit(q.limit))?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(Items {
-        items: staff.iter().map(StaffView::from).collect(),
-        next_cursor: None,
+        items: page.items.iter().map(StaffView::from).collect(),
+        next_cursor: page.next_cursor,
     }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/retailers/{id}/staff/{user_id}",
+    tag = "retailers",
+    summary = "Disable a staff user at once",
+    params(
+        ("id" = String, Path, description = "Retailer id."),
+        ("user_id" = String, Path, description = "Staff user id.")
+    ),
+    responses(
+        (status = 204, description = "Disabled."),
+        (status = 401, response = super::openapi::Unauthenticated),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 503, response = super::openapi::Unavailable)
+    ),
+    security(("bearer" = []))
+)]
 pub async fn remove_staff(
     state: web::Data<AppState>,
     caller: Caller,

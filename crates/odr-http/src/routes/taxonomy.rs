@@ -15,6 +15,18 @@ pub fn requested_locale(req: &HttpRequest) -> Locale {
         .map_or(Locale::En, Locale::negotiate)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/taxonomy",
+    tag = "taxonomy",
+    summary = "The vocabulary, labels in the Accept-Language locale",
+    params(
+        ("Accept-Language" = Option<String>, Header, description = "Locale of the labels (`en`, `de`, ...); English when none fits.")
+    ),
+    responses(
+        (status = 200, description = "The vocabulary.", body = odr_domain::taxonomy::Taxonomy, headers(("Content-Language" = String)))
+    )
+)]
 pub async fn taxonomy(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let locale = requested_locale(&req);
     let mut doc = taxonomy_document(locale);
@@ -36,6 +48,20 @@ pub async fn taxonomy(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
 }
 
 /// `/icons/{family}/{code}.svg`
+#[utoipa::path(
+    get,
+    path = "/icons/{family}/{file}",
+    tag = "taxonomy",
+    summary = "An icon of the vocabulary (SVG)",
+    params(
+        ("family" = String, Path, description = "Icon family (`categories`, `remedies`, ...)."),
+        ("file" = String, Path, description = "`<code>.svg`.")
+    ),
+    responses(
+        (status = 200, description = "The SVG.", content_type = "image/svg+xml", body = String),
+        (status = 404, response = super::openapi::NotFound)
+    )
+)]
 pub async fn icon(path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
     let (family, file) = path.into_inner();
     let code = file.strip_suffix(".svg").ok_or(ApiError::NotFound)?;

@@ -8,78 +8,98 @@ use odr_domain::complaint::{Command, InFavourOf, MediatorRef, OfferTerms, Ruling
 use odr_domain::money::MoneyInput;
 use odr_domain::taxonomy::Phrase;
 use odr_domain::Role;
+use odr_store::TransitionError;
 use serde::Deserialize;
 
 use super::complaints::{view, visible_complaint};
 use super::input::Checks;
 use crate::body::JsonBody;
 use crate::caller::Caller;
+use crate::preconditions::{complaint_etag, tag_complaint, IfMatch};
 use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::views::ComplaintView;
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"message": "Thank you, we are looking into it."}))]
 pub struct WithMessage {
     message: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"remedy": "partial_refund", "amount": {"amount_minor": 1000, "currency": "EUR"}, "message": "We can refund half."}))]
 pub struct MakeOffer {
+    #[schema(value_type = odr_domain::taxonomy::Remedy)]
     remedy: String,
     amount: Option<MoneyInput>,
     message: Option<String>,
     expires_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({}))]
 pub struct AcceptOffer {
     offer_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "amount_too_low", "counter_remedy": "full_refund", "message": "I paid 19.99."}))]
 pub struct RejectOffer {
+    #[schema(value_type = odr_domain::taxonomy::RejectionReason)]
     reason: String,
+    #[schema(value_type = Option<odr_domain::taxonomy::Remedy>)]
     counter_remedy: Option<String>,
     message: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "no_offer", "message": "No answer for two weeks."}))]
 pub struct Escalate {
+    #[schema(value_type = odr_domain::taxonomy::EscalationReason)]
     reason: String,
     message: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"mediator_id": "0193a6f2-8d4e-7c1b-9a55-3e2f1b0c4d60"}))]
 pub struct AssignMediator {
     mediator_id: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"in_favour_of": "customer", "remedy": "full_refund", "amount": {"amount_minor": 1999, "currency": "EUR"}, "reasoning": "The photos show the damage on arrival."}))]
 pub struct Decision {
+    #[schema(value_type = odr_domain::complaint::InFavourOf)]
     in_favour_of: String,
+    #[schema(value_type = Option<odr_domain::taxonomy::Remedy>)]
     remedy: Option<String>,
     amount: Option<MoneyInput>,
     reasoning: String,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "Sorted out directly."}))]
 pub struct Withdraw {
     reason: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"body": "Here is the photo of the lid.", "phrase_codes": ["photos_attached"]}))]
 pub struct PostMessage {
     body: Option<String>,
+    #[schema(value_type = Option<Vec<odr_domain::taxonomy::Phrase>>)]
     phrase_codes: Option<Vec<String>>,
+    /// Attachments of this complaint the message points at.
+    attachment_ids: Option<Vec<String>>,
 }
 
 /// Loads what the caller may see and sends the event down the one
@@ -87,53 +107,105 @@ pub struct PostMessage {
 fn send(
     s: &AppState,
     caller: &Caller,
+    if_match: &IfMatch,
     id: &str,
     command: &Command,
 ) -> Result<odr_store::StoredComplaint, ApiError> {
     let stored = visible_complaint(s, caller, id)?;
-    Ok(s.store.transition(
+    // Checked against the version the transition is then written on (the
+    // write fails if the version moved meanwhile), so a stale `If-Match`
+    // can never slip through between check and write.
+    if_match.check(&complaint_etag(stored.version, caller.role()))?;
+    let outcome = s.store.transition(
         &stored,
         command,
         &caller.actor(),
         s.clock.now(),
         &s.policy,
         s.rules,
-    )?)
+    );
+    match outcome {
+        // The caller's tag named the version another event just replaced.
+        Err(TransitionError::LostRace) if if_match.0.is_some() => {
+            Err(ApiError::PreconditionFailed(
+                "The complaint changed while this request was applied; \
+                 GET it again and decide on what it says now."
+                    .into(),
+            ))
+        }
+        other => Ok(other?),
+    }
 }
 
 async fn transition(
     state: web::Data<AppState>,
     caller: Caller,
+    if_match: IfMatch,
     id: String,
     command: Command,
 ) -> Result<HttpResponse, ApiError> {
+    let role = caller.role();
     let view: ComplaintView = state
         .blocking(move |s| {
-            let saved = send(s, &caller, &id, &command)?;
+            let saved = send(s, &caller, &if_match, &id, &command)?;
             view(s, &caller, &saved)
         })
         .await?;
     state.mail_queued.notify_one();
-    Ok(HttpResponse::Ok().json(view))
+    Ok(tag_complaint(&mut HttpResponse::Ok(), view.version, role).json(view))
 }
 
 type Id = web::Path<String>;
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/complaints/{id}/acknowledge",
+    tag = "transitions",
+    summary = "Acknowledge (retailer staff)",
+    request_body = WithMessage,
+    params(
+        ("id" = String, Path, description = "Complaint id."),
+        super::openapi::TransitionHeaders
+    ),
+    responses(
+        (status = 200, description = "The updated complaint.", body = crate::views::ComplaintView, headers(("ETag" = String, description = "Version of the complaint for this caller's role."))),
+        super::openapi::TransitionErrors
+    ),
+    security(("bearer" = []))
+)]
 pub async fn acknowledge(
     state: web::Data<AppState>,
     caller: Caller,
+    if_match: IfMatch,
     id: Id,
     JsonBody(body): JsonBody<WithMessage>,
 ) -> Result<HttpResponse, ApiError> {
     let command = Command::Acknowledge {
         message: body.message,
     };
-    transition(state, caller, id.into_inner(), command).await
+    transition(state, caller, if_match, id.into_inner(), command).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/complaints/{id}/offers",
+    tag = "transitions",
+    summary = "Propose an offer (retailer staff)",
+    request_body = MakeOffer,
+    params(
+        ("id" = String, Path, description = "Complaint id."),
+        super::openapi::TransitionHeaders
+    ),
+    responses(
+        (status = 200, description = "The updated complaint.", body = crate::views::ComplaintView, headers(("ETag" = String, description = "Version of the complaint for this caller's role."))),
+        super::openapi::TransitionErrors
+    ),
+    security(("bearer" = []))
+)]
 pub async fn offer(
     state: web::Data<AppState>,
     caller: Caller,
+    if_match: IfMatch,
     id: Id,
     JsonBody(body): JsonBody<MakeOffer>,
 ) -> Result<HttpResponse, ApiError> {
@@ -146,24 +218,58 @@ pub async fn offer(
         message: body.message,
         expires_at: body.expires_at,
     });
-    transition(state, caller, id.into_inner(), command).await
+    transition(state, caller, if_match, id.into_inner(), command).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/complaints/{id}/accept",
+    tag = "transitions",
+    summary = "Accept the current offer (customer)",
+    request_body = AcceptOffer,
+    params(
+        ("id" = String, Path, description = "Complaint id."),
+        super::openapi::TransitionHeaders
+    ),
+    responses(
+        (status = 200, description = "The updated complaint.", body = crate::views::ComplaintView, headers(("ETag" = String, description = "Version of the complaint for this caller's role."))),
+        super::openapi::TransitionErrors
+    ),
+    security(("bearer" = []))
+)]
 pub async fn accept(
     state: web::Data<AppState>,
     caller: Caller,
+    if_match: IfMatch,
     id: Id,
     JsonBody(body): JsonBody<AcceptOffer>,
 ) -> Result<HttpResponse, ApiError> {
     let command = Command::Accept {
         offer_id: body.offer_id,
     };
-    transition(state, caller, id.into_inner(), command).await
+    transition(state, caller, if_match, id.into_inner(), command).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/complaints/{id}/reject",
+    tag = "transitions",
+    summary = "Reject the current offer (customer)",
+    request_body = RejectOffer,
+    params(
+        ("id" = String, Path, description = "Complaint id."),
+        super::openapi::TransitionHeaders
+    ),
+    responses(
+        (status = 200, description = "The updated complaint.", body = crate::views::ComplaintView, headers(("ETag" = String, description = "Version of the complaint for this caller's role."))),
+        super::openapi::TransitionErrors
+    ),
+    security(("bearer" = []))
+)]
 pub async fn reject(
     state: web::Data<AppState>,
     caller: Caller,
+    if_match: IfMatch,
     id: Id,
     JsonBody(body): JsonBody<RejectOffer>,
 ) -> Result<HttpResponse, ApiError> {
@@ -176,12 +282,29 @@ pub async fn reject(
         counter_remedy,
         message: body.message,
     };
-    transition(state, caller, id.into_inner(), command).await
+    transition(state, caller, if_match, id.into_inner(), command).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/complaints/{id}/escalate",
+    tag = "transitions",
+    summary = "Escalate to mediation",
+    request_body = Escalate,
+    params(
+        ("id" = String, Path, description = "Complaint id."),
+        super::openapi::TransitionHeaders
+    ),
+    responses(
+        (status = 200, description = "The updated complaint.", body = crate::views::ComplaintView, headers(("ETag" = String, description = "Version of the complaint for this caller's role."))),
+        super::openapi::TransitionErrors
+    ),
+    security(("bearer" = []))
+)]
 pub async fn escalate(
     state: web::Data<AppState>,
     caller: Caller,
+    if_match: IfMatch,
     id: Id,
     JsonBody(body): JsonBody<Escalate>,
 ) -> Result<HttpResponse, ApiError> {
@@ -192,28 +315,63 @@ pub async fn escalate(
         reason: reason.ok_or(ApiError::Internal("checked".into()))?,
         message: body.message,
     };
-    transition(state, caller, id.into_inner(), command).await
+    transition(state, caller, if_match, id.into_inner(), command).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/complaints/{id}/fulfil",
+    tag = "transitions",
+    summary = "Confirm fulfilment (retailer staff)",
+    request_body = WithMessage,
+    params(
+        ("id" = String, Path, description = "Complaint id."),
+        super::openapi::TransitionHeaders
+    ),
+    responses(
+        (status = 200, description = "The updated complaint.", body = crate::views::ComplaintView, headers(("ETag" = String, description = "Version of the complaint for this caller's role."))),
+        super::openapi::TransitionErrors
+    ),
+    security(("bearer" = []))
+)]
 pub async fn fulfil(
     state: web::Data<AppState>,
     caller: Caller,
+    if_match: IfMatch,
     id: Id,
     JsonBody(body): JsonBody<WithMessage>,
 ) -> Result<HttpResponse, ApiError> {
     let command = Command::Fulfil {
         message: body.message,
     };
-    transition(state, caller, id.into_inner(), command).await
+    transition(state, caller, if_match, id.into_inner(), command).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/complaints/{id}/mediator",
+    tag = "transitions",
+    summary = "Assign a mediator",
+    request_body = AssignMediator,
+    params(
+        ("id" = String, Path, description = "Complaint id."),
+        super::openapi::TransitionHeaders
+    ),
+    responses(
+        (status = 200, description = "The updated complaint.", body = crate::views::ComplaintView, headers(("ETag" = String, description = "Version of the complaint for this caller's role."))),
+        super::openapi::TransitionErrors
+    ),
+    security(("bearer" = []))
+)]
 pub async fn assign_mediator(
     state: web::Data<AppState>,
     caller: Caller,
+    if_match: IfMatch,
     id: Id,
     JsonBody(body): JsonBody<AssignMediator>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
+    let role = caller.role();
     let view = state
         .blocking(move |s| {
             let mediator = s
@@ -233,17 +391,34 @@ pub async fn assign_mediator(
                     display_name: mediator.display_name,
                 },
             };
-            let saved = send(s, &caller, &id, &command)?;
+            let saved = send(s, &caller, &if_match, &id, &command)?;
             view(s, &caller, &saved)
         })
         .await?;
     state.mail_queued.notify_one();
-    Ok(HttpResponse::Ok().json(view))
+    Ok(tag_complaint(&mut HttpResponse::Ok(), view.version, role).json(view))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/complaints/{id}/decision",
+    tag = "transitions",
+    summary = "Decide (assigned mediator)",
+    request_body = Decision,
+    params(
+        ("id" = String, Path, description = "Complaint id."),
+        super::openapi::TransitionHeaders
+    ),
+    responses(
+        (status = 200, description = "The updated complaint.", body = crate::views::ComplaintView, headers(("ETag" = String, description = "Version of the complaint for this caller's role."))),
+        super::openapi::TransitionErrors
+    ),
+    security(("bearer" = []))
+)]
 pub async fn decide(
     state: web::Data<AppState>,
     caller: Caller,
+    if_match: IfMatch,
     id: Id,
     JsonBody(body): JsonBody<Decision>,
 ) -> Result<HttpResponse, ApiError> {
@@ -269,25 +444,59 @@ pub async fn decide(
         amount: body.amount,
         reasoning: body.reasoning,
     });
-    transition(state, caller, id.into_inner(), command).await
+    transition(state, caller, if_match, id.into_inner(), command).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/complaints/{id}/withdraw",
+    tag = "transitions",
+    summary = "Withdraw (customer)",
+    request_body = Withdraw,
+    params(
+        ("id" = String, Path, description = "Complaint id."),
+        super::openapi::TransitionHeaders
+    ),
+    responses(
+        (status = 200, description = "The updated complaint.", body = crate::views::ComplaintView, headers(("ETag" = String, description = "Version of the complaint for this caller's role."))),
+        super::openapi::TransitionErrors
+    ),
+    security(("bearer" = []))
+)]
 pub async fn withdraw(
     state: web::Data<AppState>,
     caller: Caller,
+    if_match: IfMatch,
     id: Id,
     JsonBody(body): JsonBody<Withdraw>,
 ) -> Result<HttpResponse, ApiError> {
     let command = Command::Withdraw {
         reason: body.reason,
     };
-    transition(state, caller, id.into_inner(), command).await
+    transition(state, caller, if_match, id.into_inner(), command).await
 }
 
 /// Adds a message to the thread: 201 with the message.
+#[utoipa::path(
+    post,
+    path = "/api/v1/complaints/{id}/messages",
+    tag = "messages",
+    summary = "Post a message (text and/or phrases)",
+    request_body = PostMessage,
+    params(
+        ("id" = String, Path, description = "Complaint id."),
+        super::openapi::TransitionHeaders
+    ),
+    responses(
+        (status = 201, description = "The message.", body = odr_store::StoredMessage, headers(("Location" = String, description = "Where the new resource is."))),
+        super::openapi::TransitionErrors
+    ),
+    security(("bearer" = []))
+)]
 pub async fn post_message(
     state: web::Data<AppState>,
     caller: Caller,
+    if_match: IfMatch,
     id: Id,
     JsonBody(body): JsonBody<PostMessage>,
 ) -> Result<HttpResponse, ApiError> {
@@ -305,16 +514,29 @@ pub async fn post_message(
         .enumerate()
         .filter_map(|(i, c)| checks.code(&format!("phrase_codes[{i}]"), c))
         .collect();
+    let attachment_ids = body.attachment_ids.unwrap_or_default();
+    if attachment_ids.len() > 20 {
+        checks.push(Err(odr_domain::validation::Violation::new(
+            "attachment_ids",
+            "too_many",
+            "At most 20 attachments in one message.",
+        )));
+    }
     checks.finish()?;
     let command = Command::Message {
         body: body.body,
         phrase_codes,
+        attachment_ids: attachment_ids.clone(),
     };
     let id = id.into_inner();
     let location = format!("/api/v1/complaints/{id}/messages");
     let message = state
         .blocking(move |s| {
-            let saved = send(s, &caller, &id, &command)?;
+            if !attachment_ids.is_empty() {
+                visible_complaint(s, &caller, &id)?;
+                unknown_attachments(s, &id, &attachment_ids)?;
+            }
+            let saved = send(s, &caller, &if_match, &id, &command)?;
             let seq = saved.complaint.last_seq();
             s.store
                 .messages(&id)?
@@ -327,4 +549,27 @@ pub async fn post_message(
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location))
         .json(message))
+}
+
+/// 422 naming each `attachment_ids[i]` that is not an attachment of this
+/// complaint.
+fn unknown_attachments(s: &AppState, id: &str, wanted: &[String]) -> Result<(), ApiError> {
+    let known = s.store.attachments_of(id)?;
+    let errors: Vec<_> = wanted
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| !known.iter().any(|k| &k.id == *w))
+        .map(|(i, _)| {
+            crate::problem::FieldError::new(
+                format!("attachment_ids[{i}]"),
+                "unknown_attachment",
+                "No attachment of this complaint has this id.",
+            )
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation { errors })
+    }
 }

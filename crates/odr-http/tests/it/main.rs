@@ -3,6 +3,7 @@
 mod auth;
 mod body;
 mod framework;
+mod openapi;
 mod problem;
 mod request_id;
 

@@ -116,6 +116,7 @@ on_both_backends! {
         let complaint = complaints::table.first::<(
             String, String, String, String, Option<String>, String, Option<String>, String,
             String, Option<NaiveDateTime>, String, i64, i64, NaiveDateTime, NaiveDateTime,
+            Option<NaiveDateTime>,
         )>(conn).expect("complaint");
         assert_eq!((complaint.4.as_deref(), complaint.9, complaint.11), (Some("u2"), Some(at), 1));
 
@@ -126,9 +127,11 @@ on_both_backends! {
         assert_eq!((event.2.as_str(), event.5, event.8), ("submitted", None, at));
 
         let message = messages::table
-            .first::<(String, String, i64, String, String, Option<String>, String, NaiveDateTime)>(conn)
+            .first::<(
+                String, String, i64, String, String, Option<String>, String, NaiveDateTime, String,
+            )>(conn)
             .expect("message");
-        assert_eq!(message.6, "[]");
+        assert_eq!((message.6.as_str(), message.8.as_str()), ("[]", "[]"));
 
         let outbox_row = outbox::table.first::<(
             String, Option<String>, Option<i64>, String, String, Option<String>, String, String,

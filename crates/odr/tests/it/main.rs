@@ -30,5 +30,7 @@ macro_rules! on_databases {
 
 mod bootstrap;
 mod processes;
+mod schemathesis;
+mod shutdown;
 mod startup;
 mod walkthrough;

@@ -421,3 +421,79 @@ fn auto_assignment_names_the_mediator_at_escalation() {
         "nobody waits, so admins are not asked"
     );
 }
+
+fn evidence(caption: Option<&str>) -> Command {
+    Command::Attach(Evidence {
+        attachment_id: "att-1".into(),
+        file_name: "lid.png".into(),
+        content_type: "image/png".into(),
+        size: 68,
+        sha256: "ab".repeat(32),
+        caption: caption.map(str::to_owned),
+    })
+}
+
+#[test]
+fn parties_attach_evidence_without_changing_state_or_telling_anyone() {
+    let c = filed(&Policy::default());
+    let t = apply(&c, evidence(Some("The cracked lid")), &customer(), t0()).unwrap();
+    assert_eq!(t.record.kind, EventKind::Attachment);
+    assert_eq!(t.record.from_state, Some(ComplaintState::Filed));
+    assert_eq!(t.record.to_state, ComplaintState::Filed);
+    assert_eq!(t.record.payload["attachment_id"], "att-1");
+    assert_eq!(t.record.payload["file_name"], "lid.png");
+    assert_eq!(t.record.payload["sha256"], "ab".repeat(32));
+    assert_eq!(t.record.payload["caption"], "The cracked lid");
+    assert!(t.notifications.is_empty(), "evidence sends no mail");
+    assert_eq!(t.complaint.last_seq(), c.last_seq() + 1);
+    // The shop may add its own evidence too.
+    apply(&t.complaint, evidence(None), &staff(), t0()).unwrap();
+    // Outsiders, admins and the system may not.
+    for outsider in [
+        Actor::customer("cust-2"),
+        Actor::retailer_staff("staff-9", "shop-9"),
+        Actor::mediator("med-1"),
+        Actor::admin("admin-1"),
+    ] {
+        let r = apply(&c, evidence(None), &outsider, t0()).unwrap_err();
+        assert!(matches!(r, Refusal::Forbidden(_)), "{outsider:?}: {r:?}");
+    }
+    // A caption over 200 characters is refused.
+    let long = "x".repeat(201);
+    let r = apply(&c, evidence(Some(&long)), &customer(), t0()).unwrap_err();
+    assert!(!matches!(r, Refusal::Forbidden(_)) && !r.is_invalid_transition());
+    // A closed complaint takes no evidence.
+    let closed = apply(&c, Command::Withdraw { reason: None }, &customer(), t0())
+        .unwrap()
+        .complaint;
+    let r = apply(&closed, evidence(None), &customer(), t0()).unwrap_err();
+    assert!(r.is_invalid_transition());
+}
+
+#[test]
+fn the_assigned_mediator_attaches_evidence() {
+    let c = filed(&Policy::default());
+    let c = apply(
+        &c,
+        Command::Escalate {
+            reason: EscalationReason::Other,
+            message: None,
+        },
+        &customer(),
+        t0(),
+    )
+    .unwrap()
+    .complaint;
+    let mediator = Actor::mediator("med-1");
+    let r = apply(&c, evidence(None), &mediator, t0()).unwrap_err();
+    assert!(matches!(r, Refusal::Forbidden(_)), "not yet assigned");
+    let m = MediatorRef {
+        id: "med-1".into(),
+        display_name: "Mia".into(),
+    };
+    let c = apply(&c, Command::AssignMediator { mediator: m }, &mediator, t0())
+        .unwrap()
+        .complaint;
+    let t = apply(&c, evidence(None), &mediator, t0()).unwrap();
+    assert_eq!(t.record.to_state, ComplaintState::Escalated);
+}

@@ -86,8 +86,17 @@ fn command() -> impl Strategy<Value = Command> {
             Command::Message {
                 body: None,
                 phrase_codes,
+                attachment_ids: Vec::new(),
             }
         }),
+        Just(Command::Attach(Evidence {
+            attachment_id: "att-1".into(),
+            file_name: "lid.png".into(),
+            content_type: "image/png".into(),
+            size: 1234,
+            sha256: "00".repeat(32),
+            caption: None,
+        })),
     ]
 }
 

@@ -1,0 +1,2 @@
+ALTER TABLE messages DROP COLUMN attachment_ids;
+DROP TABLE attachments;
