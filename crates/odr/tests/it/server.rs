@@ -183,12 +183,24 @@ impl Site {
 }
 
 /// A port nobody listens on right now.
+/// A free port below the kernel's ephemeral range (32768 and up on Linux),
+/// so that no outgoing connection (to PostgreSQL, to the SMTP sink) takes
+/// it between this check and the server's bind; drawn at random so that
+/// test processes running side by side do not pick the same one.
 fn free_address() -> SocketAddr {
-    let listener =
-        TcpListener::bind("127.0.0.1:0").expect("cannot bind a port to learn a free one");
-    listener
-        .local_addr()
-        .expect("a bound socket has an address")
+    use std::hash::{BuildHasher, Hasher};
+    for attempt in 0..200u32 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(attempt);
+        h.write_u32(std::process::id());
+        let port = 20_000 + (h.finish() % 12_000) as u16;
+        if let Ok(listener) = TcpListener::bind(("127.0.0.1", port)) {
+            return listener
+                .local_addr()
+                .expect("a bound socket has an address");
+        }
+    }
+    panic!("no free port between 20000 and 32000")
 }
 
 fn read(path: &Path) -> String {
