@@ -7,7 +7,7 @@ use odr_domain::taxonomy::Category;
 use odr_domain::validation::limits;
 use odr_domain::{reference, Role};
 use odr_store::{
-    clamp_limit, ComplaintQuery, ComplaintSort, Cursor, DueCursor, SeqCursor, StoreError,
+    clamp_limit, ComplaintQuery, ComplaintSort, Cursor, DueCursor, SeqCursor, Store, StoreError,
     StoredComplaint, Visibility,
 };
 use rand::Rng;
@@ -425,19 +425,7 @@ pub async fn events(
     path: web::Path<String>,
     QueryParams(q): QueryParams<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let page = state
-        .blocking(move |s| {
-            case_file(s, &caller, &id)?;
-            checked_cursor(q.cursor.as_deref(), SeqCursor::decode)?;
-            Ok(s.store
-                .events_page(&id, q.cursor.as_deref(), clamp_limit(q.limit))?)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(Items {
-        items: page.items,
-        next_cursor: page.next_cursor,
-    }))
+    case_file_page(state, caller, path.into_inner(), q, Store::events_page).await
 }
 
 #[utoipa::path(
@@ -465,13 +453,28 @@ pub async fn messages(
     path: web::Path<String>,
     QueryParams(q): QueryParams<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
+    case_file_page(state, caller, path.into_inner(), q, Store::messages_page).await
+}
+
+/// One page of a list from the case file (events, messages), for those
+/// who may read it.
+async fn case_file_page<T: serde::Serialize + Send + 'static>(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: String,
+    q: PageQuery,
+    page: fn(&Store, &str, Option<&str>, i64) -> Result<odr_store::Page<T>, StoreError>,
+) -> Result<HttpResponse, ApiError> {
     let page = state
         .blocking(move |s| {
             case_file(s, &caller, &id)?;
             checked_cursor(q.cursor.as_deref(), SeqCursor::decode)?;
-            Ok(s.store
-                .messages_page(&id, q.cursor.as_deref(), clamp_limit(q.limit))?)
+            Ok(page(
+                &s.store,
+                &id,
+                q.cursor.as_deref(),
+                clamp_limit(q.limit),
+            )?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(Items {
