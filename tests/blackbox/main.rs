@@ -11,6 +11,7 @@ mod evidence;
 mod journeys;
 mod limits;
 mod mail;
+mod metrics;
 mod people;
 mod races;
 mod steps;

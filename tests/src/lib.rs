@@ -97,6 +97,7 @@ impl TestApp {
             rate_limits: Arc::new(odr_http::rate_limit::RateLimits::new(
                 odr_http::HttpSettings::defaults_in(files.path()).login_rate,
             )),
+            metrics: Arc::new(odr_http::Metrics::new()),
         };
         TestApp {
             db,

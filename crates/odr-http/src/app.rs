@@ -11,6 +11,7 @@ use actix_web::{web, App, Error};
 
 use crate::framework_errors as fe;
 use crate::idempotency::idempotency_middleware;
+use crate::metrics::metrics_middleware;
 use crate::request_id::request_id_middleware;
 use crate::routes;
 use crate::security_headers::security_headers;
@@ -45,6 +46,8 @@ pub fn build(
         .wrap(fe::problem_safety_net())
         .wrap(from_fn(security_headers))
         .wrap(from_fn(request_id_middleware))
+        // Outermost: counts every answer, with the status the client gets.
+        .wrap(from_fn(metrics_middleware))
 }
 
 /// CORS for the shop domains in `ODR_CORS_ALLOWED_ORIGINS`: exactly those

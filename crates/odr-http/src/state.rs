@@ -28,6 +28,8 @@ pub struct AppState {
     pub http: Arc<HttpSettings>,
     /// Login and register limits, shared by every worker of the process.
     pub rate_limits: Arc<crate::rate_limit::RateLimits>,
+    /// What `GET /metrics` reports; shared with the scheduler.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The settings the HTTP edge reads (from the binary's configuration).
@@ -43,6 +45,9 @@ pub struct HttpSettings {
     /// Login and register attempts allowed per client address and per
     /// account: `count` per `per`.
     pub login_rate: (u32, std::time::Duration),
+    /// `Authorization: Bearer <token>` that opens `GET /metrics` to callers
+    /// other than loopback; None: loopback only.
+    pub metrics_token: Option<String>,
 }
 
 impl HttpSettings {
@@ -55,6 +60,7 @@ impl HttpSettings {
             idempotency_ttl: std::time::Duration::from_secs(24 * 3600),
             cors_allowed_origins: Vec::new(),
             login_rate: (10, std::time::Duration::from_secs(60)),
+            metrics_token: None,
         }
     }
 }

@@ -46,6 +46,18 @@ impl Store {
         })
     }
 
+    /// The earliest wake-up time at or before `now` (the most overdue
+    /// complaint), if any is due: the scheduler's lag is `now` minus this.
+    pub fn oldest_due(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.with_conn(|conn| {
+            let oldest: Option<chrono::NaiveDateTime> = complaints::table
+                .filter(complaints::next_deadline_at.le(to_db(now)))
+                .select(diesel::dsl::min(complaints::next_deadline_at))
+                .first(conn)?;
+            Ok(oldest.map(crate::time::from_db))
+        })
+    }
+
     /// Acts on every complaint due at `now` (in batches of `batch`).
     pub fn act_on_deadlines(
         &self,

@@ -147,6 +147,16 @@ impl Store {
         self.options
     }
 
+    /// The pool's use now: (open connections, idle connections, max size).
+    pub fn pool_state(&self) -> (u32, u32, u32) {
+        let state = self.pool.state();
+        (
+            state.connections,
+            state.idle_connections,
+            self.pool.max_size(),
+        )
+    }
+
     /// A pooled connection, or `Unavailable` after `connect_timeout`.
     pub fn get(&self) -> Result<PooledDbConnection, StoreError> {
         Ok(self.pool.get()?)

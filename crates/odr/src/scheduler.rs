@@ -2,6 +2,7 @@
 //! the store act on every complaint whose deadline or reminder is due.
 //! The rules live in the domain; this only keeps time.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use odr_domain::complaint::Policy;
@@ -12,6 +13,8 @@ pub struct Scheduler {
     pub policy: Policy,
     pub rules: EngineRules,
     pub interval: Duration,
+    /// Where each pass's work, time and lag are recorded (`GET /metrics`).
+    pub metrics: Arc<odr_http::Metrics>,
 }
 
 impl Scheduler {
@@ -26,9 +29,23 @@ impl Scheduler {
             if let Err(e) = store.purge_idempotency_keys(now) {
                 tracing::warn!(error = %e, "expired idempotency keys not purged");
             }
-            store.act_on_deadlines(now, &policy, rules, 100)
+            // Lag: how overdue the oldest due wake-up is as the pass starts.
+            let oldest_due = store.oldest_due(now).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "oldest due wake-up not read");
+                None
+            });
+            (
+                now,
+                oldest_due,
+                store.act_on_deadlines(now, &policy, rules, 100),
+            )
         })
         .await;
+        let result = result.map(|(now, oldest_due, tick)| {
+            self.metrics
+                .scheduler_pass(tick.as_ref().ok(), now, oldest_due);
+            tick
+        });
         match result {
             Ok(Ok(tick)) if tick.deadlines + tick.reminders + tick.lost_races > 0 => {
                 tracing::info!(

@@ -116,11 +116,13 @@ pub fn app_state(settings: &Settings, store: Store) -> Result<AppState, Failure>
                 let rate = settings.login_rate();
                 (rate.count, rate.per)
             },
+            metrics_token: settings.metrics_token.clone(),
         }),
         rate_limits: Arc::new(odr_http::rate_limit::RateLimits::new({
             let rate = settings.login_rate();
             (rate.count, rate.per)
         })),
+        metrics: Arc::new(odr_http::Metrics::new()),
     })
 }
 
@@ -177,6 +179,7 @@ pub fn serve(settings: &Settings, roles: Roles) -> Result<(), Failure> {
         policy: (*state.policy).clone(),
         rules: state.rules,
         interval: settings.scheduler_interval,
+        metrics: state.metrics.clone(),
     };
     let listen = settings.listen.clone();
     let system = actix_web::rt::System::new();
@@ -214,7 +217,7 @@ pub fn serve(settings: &Settings, roles: Roles) -> Result<(), Failure> {
             });
             running.await?;
         } else {
-            tokio::signal::ctrl_c().await?;
+            shutdown_signal().await;
         }
         Ok::<(), Failure>(())
     })?;

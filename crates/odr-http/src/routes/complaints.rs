@@ -233,6 +233,8 @@ pub async fn file(
                     other => break other?,
                 }
             };
+            s.metrics
+                .transition(odr_domain::complaint::EventKind::File.code());
             Ok(ComplaintView::build(&stored, &caller, s, Some(&retailer)))
         })
         .await?;
@@ -456,6 +458,10 @@ pub async fn messages(
     case_file_page(state, caller, path.into_inner(), q, Store::messages_page).await
 }
 
+/// Reads one page of a case-file list: (store, complaint id, cursor, limit).
+type CaseFilePage<T> =
+    fn(&Store, &str, Option<&str>, i64) -> Result<odr_store::Page<T>, StoreError>;
+
 /// One page of a list from the case file (events, messages), for those
 /// who may read it.
 async fn case_file_page<T: serde::Serialize + Send + 'static>(
@@ -463,7 +469,7 @@ async fn case_file_page<T: serde::Serialize + Send + 'static>(
     caller: Caller,
     id: String,
     q: PageQuery,
-    page: fn(&Store, &str, Option<&str>, i64) -> Result<odr_store::Page<T>, StoreError>,
+    page: CaseFilePage<T>,
 ) -> Result<HttpResponse, ApiError> {
     let page = state
         .blocking(move |s| {

@@ -1,5 +1,5 @@
-//! Every route of api.md's main table (statistics, attachments, feedback
-//! and `/metrics` come later), registered in one place.
+//! Every route of api.md's main table (statistics and feedback come
+//! later), registered in one place.
 
 mod admin;
 mod attachments;
@@ -9,6 +9,7 @@ mod health;
 mod input;
 mod me;
 mod mediators;
+mod metrics;
 mod openapi;
 mod paging;
 mod retailers;
@@ -32,6 +33,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(resource("/docs/docs.css").get(openapi::docs_css))
         .service(resource("/healthz").get(health::healthz))
         .service(resource("/readyz").get(health::readyz))
+        .service(resource("/metrics").get(metrics::metrics))
         .service(resource("/icons/{family}/{file}").get(taxonomy::icon))
         .service(
             web::scope("/api/v1")

@@ -324,6 +324,7 @@ impl Modify for BearerScheme {
         docs_css,
         super::health::healthz,
         super::health::readyz,
+        super::metrics::metrics,
         super::taxonomy::icon,
         super::taxonomy::taxonomy,
         super::auth::register,
@@ -382,6 +383,7 @@ impl Modify for BearerScheme {
     tags(
         (name = "reference", description = "This document and its interactive reference."),
         (name = "health", description = "Liveness and readiness."),
+        (name = "metrics", description = "Operational metrics for Prometheus (loopback or metrics token)."),
         (name = "auth", description = "Accounts and sessions."),
         (name = "me", description = "The signed-in user."),
         (name = "taxonomy", description = "The structured vocabulary and its icons."),

@@ -133,7 +133,12 @@ fn send(
                     .into(),
             ))
         }
-        other => Ok(other?),
+        other => {
+            let saved = other?;
+            // Committed: count it (`odr_transitions_total`).
+            s.metrics.transition(command.name());
+            Ok(saved)
+        }
     }
 }
 

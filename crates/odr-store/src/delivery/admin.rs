@@ -53,6 +53,17 @@ impl Store {
         Ok(updated == 1)
     }
 
+    /// When the oldest row still `pending` was queued, if any is.
+    pub fn oldest_pending_created_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.with_conn(|conn| {
+            let oldest: Option<chrono::NaiveDateTime> = outbox::table
+                .filter(outbox::status.eq(MailStatus::Pending.as_str()))
+                .select(diesel::dsl::min(outbox::created_at))
+                .first(conn)?;
+            Ok(oldest.map(crate::time::from_db))
+        })
+    }
+
     /// How many rows are in each status, by status name.
     pub fn count_by_status(&self) -> Result<StatusCounts, StoreError> {
         self.with_conn(|conn| {

@@ -202,6 +202,8 @@ pub async fn upload(
                 }
                 return Err(e.into());
             }
+            s.metrics
+                .transition(odr_domain::complaint::EventKind::Attachment.code());
             s.store
                 .attachment(&complaint_id, &attachment_id)?
                 .ok_or_else(|| ApiError::Internal("attachment row missing".into()))
