@@ -10,6 +10,7 @@ mod deadlines;
 mod evidence;
 mod journeys;
 mod limits;
+mod magic_links;
 mod mail;
 mod metrics;
 mod people;

@@ -15,6 +15,9 @@ use crate::state::AppState;
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub user: User,
+    /// When the session began by a magic link (the token's `iat`); `None`
+    /// for a password session.
+    pub magic_link_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Caller {
@@ -80,13 +83,20 @@ impl FromRequest for Caller {
                         "The access token is not accepted: {e}. Sign in again."
                     ))
                 })?;
+            let magic_link_at = claims
+                .amr
+                .as_ref()
+                .is_some_and(|amr| amr.iter().any(|m| m == crate::auth::token::AMR_MAGIC_LINK))
+                .then(|| chrono::DateTime::from_timestamp(claims.iat, 0))
+                .flatten();
             let user = state
                 .blocking(move |s| Ok(s.store.user(&claims.sub)?.map(|u| (u, claims.sev))))
                 .await?;
             match user {
-                Some((user, sev)) if user.is_active() && user.session_epoch == sev => {
-                    Ok(Caller { user })
-                }
+                Some((user, sev)) if user.is_active() && user.session_epoch == sev => Ok(Caller {
+                    user,
+                    magic_link_at,
+                }),
                 _ => Err(ApiError::Unauthenticated(
                     "This session has ended. Sign in again.".into(),
                 )),

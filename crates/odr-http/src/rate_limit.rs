@@ -95,7 +95,14 @@ pub struct RateLimits {
     pub login_failures_by_account: SlidingWindow,
     /// Every register attempt, per client address.
     pub register_by_address: SlidingWindow,
+    /// Magic-link requests per normalised email (`ODR_RATE_LIMIT_MAGIC`).
+    pub magic_by_email: SlidingWindow,
+    /// Magic-link requests per client address: the login rate.
+    pub magic_by_address: SlidingWindow,
 }
+
+/// The default of `ODR_RATE_LIMIT_MAGIC`: 5 per hour.
+pub const DEFAULT_MAGIC_RATE: (u32, Duration) = (5, Duration::from_secs(3600));
 
 impl RateLimits {
     /// All three limits at `count` per `per` (`ODR_RATE_LIMIT_LOGIN`).
@@ -104,7 +111,15 @@ impl RateLimits {
             login_by_address: SlidingWindow::new(count, per),
             login_failures_by_account: SlidingWindow::new(count, per),
             register_by_address: SlidingWindow::new(count, per),
+            magic_by_email: SlidingWindow::new(DEFAULT_MAGIC_RATE.0, DEFAULT_MAGIC_RATE.1),
+            magic_by_address: SlidingWindow::new(count, per),
         }
+    }
+
+    /// The same, with magic-link requests per email at `count` per `per`.
+    pub fn with_magic(mut self, (count, per): (u32, Duration)) -> RateLimits {
+        self.magic_by_email = SlidingWindow::new(count, per);
+        self
     }
 }
 

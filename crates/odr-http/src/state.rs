@@ -45,6 +45,8 @@ pub struct HttpSettings {
     /// Login and register attempts allowed per client address and per
     /// account: `count` per `per`.
     pub login_rate: (u32, std::time::Duration),
+    /// How long a magic link stays valid (`ODR_MAGIC_LINK_TTL`).
+    pub magic_link_ttl: std::time::Duration,
     /// `Authorization: Bearer <token>` that opens `GET /metrics` to callers
     /// other than loopback; None: loopback only.
     pub metrics_token: Option<String>,
@@ -60,6 +62,7 @@ impl HttpSettings {
             idempotency_ttl: std::time::Duration::from_secs(24 * 3600),
             cors_allowed_origins: Vec::new(),
             login_rate: (10, std::time::Duration::from_secs(60)),
+            magic_link_ttl: std::time::Duration::from_secs(15 * 60),
             metrics_token: None,
         }
     }

@@ -248,6 +248,7 @@ mod tests {
                 time_zone: "UTC".into(),
                 complaint: None,
                 invitation: None,
+                magic_link: None,
             },
             complaint_id: None,
             event_seq: None,

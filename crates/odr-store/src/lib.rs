@@ -16,6 +16,7 @@ pub mod deadlines;
 pub mod delivery;
 pub mod error;
 pub mod idempotency;
+pub mod magic_links;
 pub mod mail_facts;
 pub mod migrate;
 pub mod outbox;
@@ -40,6 +41,7 @@ pub use complaints::{
 };
 pub use deadlines::Tick;
 pub use idempotency::{KeptResponse, KeyClaim};
+pub use magic_links::NewMagicLink;
 pub use outbox::OutboxEntry;
 pub use page::{clamp_limit, Cursor, DueCursor, Page, SeqCursor};
 pub use retailers::{NewRetailer, Retailer, RetailerChange};

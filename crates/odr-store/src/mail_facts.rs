@@ -11,7 +11,8 @@ pub struct MailFacts {
     /// `complaint_filed`, `complaint_receipt`, `acknowledged`,
     /// `offer_proposed`, `offer_accepted`, `offer_rejected`, `escalated`,
     /// `mediator_assigned`, `decided`, `withdrawn`, `fulfilled`, `lapsed`,
-    /// `message_added`, `decision_overdue`, `deadline_reminder`, `invitation`.
+    /// `message_added`, `decision_overdue`, `deadline_reminder`, `invitation`,
+    /// `magic_link`.
     pub template: String,
     /// `customer`, `retailer` (the support address), `retailer_staff`
     /// (a person of the retailer, for invitations), `mediator`, `admin`.
@@ -26,6 +27,18 @@ pub struct MailFacts {
     pub complaint: Option<ComplaintFacts>,
     /// For invitations: who invites, to which retailer.
     pub invitation: Option<InvitationFacts>,
+    /// For `magic_link`: the sign-in link and how long it is valid.
+    #[serde(default)]
+    pub magic_link: Option<MagicLinkFacts>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MagicLinkFacts {
+    /// `{public_url}/sign-in?token=...`: single use.
+    pub url: String,
+    pub expires_at: DateTime<Utc>,
+    /// The link's lifetime in whole minutes (at least 1).
+    pub valid_minutes: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -199,6 +199,7 @@ pub(crate) fn write_notifications(
                 time_zone: to.time_zone.clone(),
                 complaint: Some(about.clone()),
                 invitation: None,
+                magic_link: None,
             };
             let row = pending_row(
                 uuid::Uuid::new_v4().to_string(),
@@ -238,6 +239,7 @@ pub(crate) fn write_invitation(
             retailer_name: retailer.map(|r| r.name),
             role: user.role.code().to_owned(),
         }),
+        magic_link: None,
     };
     let row = pending_row(
         uuid::Uuid::new_v4().to_string(),

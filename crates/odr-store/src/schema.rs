@@ -161,6 +161,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Single-use sign-in links; only a SHA-256 of the mailed token is kept.
+    magic_links (token_hash) {
+        token_hash -> Text,
+        user_id -> Nullable<Text>,
+        email -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(users -> retailers (retailer_id));
 diesel::joinable!(complaints -> retailers (retailer_id));
 // complaints has two keys into users (customer_id, mediator_id); joinable!
@@ -182,4 +194,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     attachments,
     outbox,
     idempotency_keys,
+    magic_links,
 );

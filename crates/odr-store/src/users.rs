@@ -350,3 +350,70 @@ impl Store {
         })
     }
 }
+
+/// The user with this (normalised) email, in a transaction.
+pub(crate) fn load_user_by_email(
+    conn: &mut DbConnection,
+    email: &str,
+) -> Result<Option<User>, StoreError> {
+    users::table
+        .filter(users::email.eq(email))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(User::try_from)
+        .transpose()
+}
+
+/// Inserts a user in a transaction; a taken email is `Conflict`.
+pub(crate) fn insert_user(
+    conn: &mut DbConnection,
+    new: NewUser,
+    id: String,
+    now: DateTime<Utc>,
+) -> Result<User, StoreError> {
+    let row = UserRow {
+        id,
+        email: new.email,
+        password_hash: new.password_hash,
+        display_name: new.display_name,
+        role: new.role.code().to_owned(),
+        retailer_id: new.retailer_id,
+        locale: new.locale.code().to_owned(),
+        time_zone: new.time_zone,
+        session_epoch: 0,
+        disabled_at: None,
+        created_at: to_db(now),
+        updated_at: to_db(now),
+    };
+    diesel::insert_into(users::table)
+        .values(&row)
+        .execute(conn)?;
+    load_user(conn, &row.id)?.ok_or(StoreError::NotFound)
+}
+
+impl Store {
+    /// Sets a new password hash and ends every session issued so far, in
+    /// one transaction; returns the new session epoch.
+    pub fn change_password(
+        &self,
+        id: &str,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        self.write_transaction(|conn| {
+            let n = diesel::update(users::table.find(id))
+                .set((
+                    users::password_hash.eq(hash),
+                    users::session_epoch.eq(users::session_epoch + 1),
+                    users::updated_at.eq(to_db(now)),
+                ))
+                .execute(conn)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            let user = load_user(conn, id)?.ok_or(StoreError::NotFound)?;
+            Ok(user.session_epoch)
+        })
+    }
+}

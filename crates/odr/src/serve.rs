@@ -117,11 +117,18 @@ pub fn app_state(settings: &Settings, store: Store) -> Result<AppState, Failure>
                 (rate.count, rate.per)
             },
             metrics_token: settings.metrics_token.clone(),
+            magic_link_ttl: settings.magic_link_ttl,
         }),
-        rate_limits: Arc::new(odr_http::rate_limit::RateLimits::new({
-            let rate = settings.login_rate();
-            (rate.count, rate.per)
-        })),
+        rate_limits: Arc::new(
+            odr_http::rate_limit::RateLimits::new({
+                let rate = settings.login_rate();
+                (rate.count, rate.per)
+            })
+            .with_magic({
+                let rate = settings.magic_link_rate();
+                (rate.count, rate.per)
+            }),
+        ),
         metrics: Arc::new(odr_http::Metrics::new()),
     })
 }

@@ -31,7 +31,14 @@ pub struct Claims {
     pub iss: String,
     pub aud: String,
     pub jti: String,
+    /// How the session began: `["magic_link"]` for a magic link; absent for
+    /// a password (older tokens have none and stay valid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amr: Option<Vec<String>>,
 }
+
+/// The `amr` value of a session that began with a magic link.
+pub const AMR_MAGIC_LINK: &str = "magic_link";
 
 /// The login answer of api.md.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
@@ -142,6 +149,35 @@ impl TokenIssuer {
         session_epoch: i64,
         now: DateTime<Utc>,
     ) -> Result<IssuedToken, TokenError> {
+        self.issue_with(user_id, role, session_epoch, now, None)
+    }
+
+    /// A token for a session begun by a magic link: it says so in `amr`,
+    /// and `iat` says when.
+    pub fn issue_magic(
+        &self,
+        user_id: &str,
+        role: &str,
+        session_epoch: i64,
+        now: DateTime<Utc>,
+    ) -> Result<IssuedToken, TokenError> {
+        self.issue_with(
+            user_id,
+            role,
+            session_epoch,
+            now,
+            Some(vec![AMR_MAGIC_LINK.to_owned()]),
+        )
+    }
+
+    fn issue_with(
+        &self,
+        user_id: &str,
+        role: &str,
+        session_epoch: i64,
+        now: DateTime<Utc>,
+        amr: Option<Vec<String>>,
+    ) -> Result<IssuedToken, TokenError> {
         let ttl_secs = self.ttl.as_secs();
         let iat = now.timestamp();
         // `new` bounds the ttl well inside i64.
@@ -155,6 +191,7 @@ impl TokenIssuer {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             jti: uuid::Uuid::new_v4().to_string(),
+            amr,
         };
         let access_token =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)

@@ -242,3 +242,145 @@ pub async fn logout(state: web::Data<AppState>, caller: Caller) -> Result<HttpRe
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "ana@example.com", "locale": "en"}))]
+pub struct MagicLinkRequest {
+    email: String,
+    /// The mail's language when the email has no account yet.
+    locale: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"token": "q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6j7k8l9z0x1c"}))]
+pub struct MagicLinkRedeem {
+    token: String,
+}
+
+/// The hex SHA-256 of a magic-link token: all the store keeps of it.
+fn token_hash(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/magic-link",
+    tag = "auth",
+    summary = "Mail a single-use sign-in link",
+    description = "202 for every well-formed address, whether or not it has an account (nothing tells which); the link is valid `ODR_MAGIC_LINK_TTL` and works once. It is also the password reset.",
+    request_body = MagicLinkRequest,
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same body replays the first answer and writes nothing; with another body it is 422 `idempotency_key_reused`.")
+    ),
+    responses(
+        (status = 202, description = "A sign-in link is on its way if the address can receive it."),
+        (status = 400, response = super::openapi::Malformed),
+        (status = 413, response = super::openapi::PayloadTooLarge),
+        (status = 415, response = super::openapi::UnsupportedMediaType),
+        (status = 422, response = super::openapi::Unprocessable),
+        (status = 429, response = super::openapi::RateLimited),
+        (status = 503, response = super::openapi::Unavailable)
+    )
+)]
+pub async fn magic_link(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    JsonBody(body): JsonBody<MagicLinkRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let mut checks = Checks::default();
+    let locale = checks.locale("locale", body.locale.as_deref());
+    let email = match normalize_email(&body.email) {
+        Ok(e) => Some(e),
+        Err(e) => {
+            checks.field(e);
+            None
+        }
+    };
+    checks.finish()?;
+    let email = email.unwrap_or_default();
+    let now = state.clock.now();
+    limited(
+        state
+            .rate_limits
+            .magic_by_address
+            .hit(&client_key(req.peer_addr()), now),
+    )?;
+    limited(state.rate_limits.magic_by_email.hit(&email, now))?;
+    state
+        .blocking(move |s| {
+            use base64::Engine as _;
+            let token =
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+            let ttl = chrono::Duration::from_std(s.http.magic_link_ttl)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let new = odr_store::NewMagicLink {
+                email,
+                token_hash: token_hash(&token),
+                url: format!("{}/sign-in?token={token}", s.public_url),
+                locale: locale.unwrap_or_default(),
+                expires_at: now + ttl,
+            };
+            s.store.create_magic_link(new, now)?;
+            Ok(())
+        })
+        .await?;
+    state.mail_queued.notify_one();
+    Ok(HttpResponse::Accepted().finish())
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/magic-link/redeem",
+    tag = "auth",
+    summary = "Sign in with a magic link's token",
+    description = "The login answer; a new email becomes a customer without password. The token works once; an unknown, used or expired one is 401.",
+    request_body = MagicLinkRedeem,
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same body replays the first answer and writes nothing; with another body it is 422 `idempotency_key_reused`.")
+    ),
+    responses(
+        (status = 200, description = "A bearer token.", body = crate::auth::IssuedToken),
+        (status = 400, response = super::openapi::Malformed),
+        (status = 401, response = super::openapi::Unauthenticated),
+        (status = 413, response = super::openapi::PayloadTooLarge),
+        (status = 415, response = super::openapi::UnsupportedMediaType),
+        (status = 422, response = super::openapi::Unprocessable),
+        (status = 429, response = super::openapi::RateLimited),
+        (status = 503, response = super::openapi::Unavailable)
+    )
+)]
+pub async fn redeem_magic_link(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    JsonBody(body): JsonBody<MagicLinkRedeem>,
+) -> Result<HttpResponse, ApiError> {
+    limited(
+        state
+            .rate_limits
+            .login_by_address
+            .hit(&client_key(req.peer_addr()), state.clock.now()),
+    )?;
+    let token = state
+        .blocking(move |s| {
+            let now = s.clock.now();
+            let Some(user) = s.store.redeem_magic_link(&token_hash(body.token.trim()), now)? else {
+                return Err(ApiError::Unauthenticated(
+                    "This sign-in link is not valid: it was used already, has expired, or was never sent. Ask for a new one."
+                        .into(),
+                ));
+            };
+            s.tokens
+                .issue_magic(&user.id, user.role.code(), user.session_epoch, now)
+                .map_err(|e| ApiError::Internal(e.to_string()))
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(token))
+}

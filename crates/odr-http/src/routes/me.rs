@@ -6,9 +6,11 @@ use odr_store::ProfileChange;
 use serde::Deserialize;
 
 use super::input::Checks;
+use crate::auth::password::validate_password;
 use crate::body::JsonBody;
 use crate::caller::Caller;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, FieldError};
+use crate::rate_limit::limited;
 use crate::state::AppState;
 use crate::views::MeView;
 
@@ -75,4 +77,87 @@ pub async fn update_me(
         })
         .await?;
     Ok(HttpResponse::Ok().json(MeView::from(&user)))
+}
+
+/// How long a magic-link session may set a password without the current one.
+pub const FRESH_MAGIC_LINK_MINUTES: i64 = 15;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"password": "a new long passphrase", "current_password": "correct horse battery"}))]
+pub struct PasswordChange {
+    /// At least 10 characters, as at register.
+    password: String,
+    /// Required when the account has a password, unless the session came
+    /// from a magic link less than 15 minutes ago.
+    current_password: Option<String>,
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/v1/me/password",
+    tag = "me",
+    summary = "Set or change the caller's password",
+    description = "`current_password` is required when the account has a password and the session did not come from a magic link less than 15 minutes ago (that is the password reset); missing or wrong it is 422 on `current_password`. Ends every session, the caller's own included: sign in again with the new password.",
+    request_body = PasswordChange,
+    responses(
+        (status = 204, description = "Password set; every session has ended."),
+        (status = 400, response = super::openapi::Malformed),
+        (status = 401, response = super::openapi::Unauthenticated),
+        (status = 413, response = super::openapi::PayloadTooLarge),
+        (status = 415, response = super::openapi::UnsupportedMediaType),
+        (status = 422, response = super::openapi::Unprocessable),
+        (status = 429, response = super::openapi::RateLimited),
+        (status = 503, response = super::openapi::Unavailable)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<PasswordChange>,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .blocking(move |s| {
+            let now = s.clock.now();
+            let mut checks = Checks::default();
+            if let Err(e) = validate_password(&body.password) {
+                checks.field(e);
+            }
+            let fresh_magic = caller
+                .magic_link_at
+                .is_some_and(|at| now - at < chrono::Duration::minutes(FRESH_MAGIC_LINK_MINUTES));
+            if let (Some(hash), false) = (caller.user.password_hash.as_deref(), fresh_magic) {
+                match body.current_password.as_deref() {
+                    None | Some("") => checks.field(FieldError::new(
+                        "current_password",
+                        "required",
+                        "Enter your current password, or sign in by magic link to set a new one.",
+                    )),
+                    Some(current) => {
+                        if !s.passwords.verify(current, hash) {
+                            limited(
+                                s.rate_limits
+                                    .login_failures_by_account
+                                    .hit(&caller.user.email, now),
+                            )?;
+                            checks.field(FieldError::new(
+                                "current_password",
+                                "wrong_password",
+                                "That is not your current password.",
+                            ));
+                        }
+                    }
+                }
+            }
+            checks.finish()?;
+            let hash = s
+                .passwords
+                .hash(&body.password)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            s.store.change_password(caller.id(), &hash, now)?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -13,7 +13,7 @@ use super::strings::{Reader, Vars};
 use super::RenderError;
 
 /// Every template the store writes, as `MailFacts::template` names them.
-pub(super) const TEMPLATES: [&str; 16] = [
+pub(super) const TEMPLATES: [&str; 17] = [
     "complaint_filed",
     "complaint_receipt",
     "acknowledged",
@@ -30,6 +30,7 @@ pub(super) const TEMPLATES: [&str; 16] = [
     "decision_overdue",
     "deadline_reminder",
     "invitation",
+    "magic_link",
 ];
 
 #[derive(Debug, Serialize)]
@@ -159,6 +160,9 @@ pub(super) fn view(
     if template == "invitation" {
         return invitation(s, public_url, facts, side);
     }
+    if template == "magic_link" {
+        return magic_link(s, facts);
+    }
     let c = facts.complaint.as_ref().ok_or(RenderError::MissingFacts {
         template: facts.template.clone(),
         missing: "complaint",
@@ -285,6 +289,42 @@ fn invitation(
         },
         link_hint: s.text("common.link_hint")?.to_owned(),
         no_reply: s.text("common.no_reply_invitation")?.to_owned(),
+        sign_in: None,
+        signature: s.list("common.signature")?.to_vec(),
+    })
+}
+
+/// A single-use sign-in link (about no complaint): kind and short.
+fn magic_link(s: &Reader<'_>, facts: &MailFacts) -> Result<View, RenderError> {
+    let link = facts.magic_link.as_ref().ok_or(RenderError::MissingFacts {
+        template: facts.template.clone(),
+        missing: "magic_link",
+    })?;
+    let vars = Vars::from([
+        ("minutes", link.valid_minutes.max(1).to_string()),
+        ("name", format::one_line(&facts.recipient_name)),
+    ]);
+    let base = "template.magic_link.other";
+    let paragraphs = fill_list(s, &format!("{base}.body"), &vars)?;
+    Ok(View {
+        lang: s.locale.code(),
+        colon: s.text("common.colon")?.to_owned(),
+        subject: format::subject(None, &s.fill(&format!("{base}.subject"), &vars)?),
+        reference: None,
+        preheader: paragraphs.first().cloned().unwrap_or_default(),
+        headline: s.fill(&format!("{base}.headline"), &vars)?,
+        greeting: greeting(s, &facts.recipient_name)?,
+        paragraphs,
+        details_title: s.text("common.details")?.to_owned(),
+        details: Vec::new(),
+        quotes: Vec::new(),
+        status: None,
+        action: Link {
+            label: s.text(&format!("{base}.button"))?.to_owned(),
+            url: link.url.clone(),
+        },
+        link_hint: s.text("common.link_hint")?.to_owned(),
+        no_reply: s.text(&format!("{base}.no_reply"))?.to_owned(),
         sign_in: None,
         signature: s.list("common.signature")?.to_vec(),
     })

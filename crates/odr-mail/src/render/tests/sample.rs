@@ -4,8 +4,8 @@
 use chrono::{DateTime, TimeZone, Utc};
 use odr_domain::money::{Currency, Money};
 use odr_store::mail_facts::{
-    ComplaintFacts, DeadlineFacts, InvitationFacts, MailFacts, MessageFacts, OfferFacts,
-    RejectionFacts, RulingFacts,
+    ComplaintFacts, DeadlineFacts, InvitationFacts, MagicLinkFacts, MailFacts, MessageFacts,
+    OfferFacts, RejectionFacts, RulingFacts,
 };
 
 pub const REFERENCE: &str = "ODR-7Q4K-92XD";
@@ -14,7 +14,7 @@ pub const PUBLIC_URL: &str = "http://127.0.0.1:8080";
 pub const ZONE: &str = "Europe/Bratislava";
 
 /// Every template with the recipient roles it can go to.
-pub const MATRIX: [(&str, &[&str]); 16] = [
+pub const MATRIX: [(&str, &[&str]); 17] = [
     ("complaint_filed", &["retailer"]),
     ("complaint_receipt", &["customer"]),
     ("acknowledged", &["customer"]),
@@ -34,6 +34,10 @@ pub const MATRIX: [(&str, &[&str]); 16] = [
         &["customer", "retailer", "mediator", "admin"],
     ),
     ("invitation", &["retailer_staff", "mediator", "admin"]),
+    (
+        "magic_link",
+        &["customer", "retailer_staff", "mediator", "admin"],
+    ),
 ];
 
 pub fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
@@ -261,7 +265,14 @@ pub fn facts(template: &str, role: &str, locale: &str) -> MailFacts {
         "mediator" => "Dr. Eva Horváth",
         _ => "Alex Admin",
     };
-    let (complaint, invitation) = if template == "invitation" {
+    let magic_link = (template == "magic_link").then(|| MagicLinkFacts {
+        url: format!("{PUBLIC_URL}/sign-in?token=c2FtcGxlLXRva2Vu"),
+        expires_at: at(2026, 12, 3, 9, 15),
+        valid_minutes: 15,
+    });
+    let (complaint, invitation) = if template == "magic_link" {
+        (None, None)
+    } else if template == "invitation" {
         let invitation = InvitationFacts {
             retailer_name: (role == "retailer_staff").then(|| "Alpen Outdoor".to_owned()),
             role: role.into(),
@@ -278,6 +289,7 @@ pub fn facts(template: &str, role: &str, locale: &str) -> MailFacts {
         time_zone: ZONE.into(),
         complaint,
         invitation,
+        magic_link,
     }
 }
 
