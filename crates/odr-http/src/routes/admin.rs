@@ -76,7 +76,7 @@ pub async fn outbox(
     summary = "Requeue a dead mail",
     params(
         ("id" = String, Path, description = "Outbox row id."),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same body replays the first answer and writes nothing; with another body it is 422 `idempotency_key_reused`.")
+        crate::routes::openapi::IdempotencyHeader
     ),
     responses(
         (status = 202, description = "Queued again."),

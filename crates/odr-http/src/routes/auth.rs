@@ -82,7 +82,7 @@ pub fn email_taken(e: StoreError) -> ApiError {
     summary = "Create a customer account",
     request_body = Register,
     params(
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same body replays the first answer and writes nothing; with another body it is 422 `idempotency_key_reused`.")
+        crate::routes::openapi::IdempotencyHeader
     ),
     responses(
         (status = 201, description = "The new account.", body = crate::views::MeView, headers(("Location" = String, description = "Where the new resource is."))),
@@ -144,7 +144,7 @@ pub async fn register(
     summary = "Sign in with email and password",
     request_body = Login,
     params(
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same body replays the first answer and writes nothing; with another body it is 422 `idempotency_key_reused`.")
+        crate::routes::openapi::IdempotencyHeader
     ),
     responses(
         (status = 200, description = "A bearer token.", body = crate::auth::IssuedToken),
@@ -225,7 +225,7 @@ pub async fn login(
     tag = "auth",
     summary = "End every session of the caller",
     params(
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same body replays the first answer and writes nothing; with another body it is 422 `idempotency_key_reused`.")
+        crate::routes::openapi::IdempotencyHeader
     ),
     responses(
         (status = 204, description = "Signed out everywhere."),
@@ -276,7 +276,7 @@ fn token_hash(token: &str) -> String {
     description = "202 for every well-formed address, whether or not it has an account (nothing tells which); the link is valid `ODR_MAGIC_LINK_TTL` and works once. It is also the password reset.",
     request_body = MagicLinkRequest,
     params(
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same body replays the first answer and writes nothing; with another body it is 422 `idempotency_key_reused`.")
+        crate::routes::openapi::IdempotencyHeader
     ),
     responses(
         (status = 202, description = "A sign-in link is on its way if the address can receive it."),
@@ -342,7 +342,7 @@ pub async fn magic_link(
     description = "The login answer; a new email becomes a customer without password. The token works once; an unknown, used or expired one is 401.",
     request_body = MagicLinkRedeem,
     params(
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same body replays the first answer and writes nothing; with another body it is 422 `idempotency_key_reused`.")
+        crate::routes::openapi::IdempotencyHeader
     ),
     responses(
         (status = 200, description = "A bearer token.", body = crate::auth::IssuedToken),

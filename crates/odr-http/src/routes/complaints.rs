@@ -138,7 +138,7 @@ pub fn view(
     summary = "File a complaint (customer)",
     request_body = FileComplaint,
     params(
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same body replays the first answer and writes nothing; with another body it is 422 `idempotency_key_reused`.")
+        crate::routes::openapi::IdempotencyHeader
     ),
     responses(
         (status = 201, description = "The new complaint.", body = crate::views::ComplaintView, headers(("Location" = String, description = "Where the new resource is."))),

@@ -30,7 +30,7 @@ pub struct CreateMediator {
     summary = "Create a mediator (admin)",
     request_body = CreateMediator,
     params(
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same body replays the first answer and writes nothing; with another body it is 422 `idempotency_key_reused`.")
+        crate::routes::openapi::IdempotencyHeader
     ),
     responses(
         (status = 201, description = "The mediator.", body = crate::views::StaffView),

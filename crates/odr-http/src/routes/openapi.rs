@@ -201,6 +201,17 @@ problem_response!(
     "503 `unavailable`: the database is busy or unreachable; retry after `Retry-After`."
 );
 
+/// The header every POST may send.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct IdempotencyHeader {
+    // One line: the document shows the description as written.
+    /// Makes a retry safe: the same key with the same body replays the first answer and writes nothing; with another body it is 422 `idempotency_key_reused`.
+    #[param(rename = "Idempotency-Key")]
+    idempotency_key: Option<String>,
+}
+
 /// The headers every route that sends an event to a complaint reads.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Header)]
@@ -210,11 +221,6 @@ pub struct TransitionHeaders {
     /// is written.
     #[param(rename = "If-Match")]
     if_match: Option<String>,
-    /// Makes a retry safe: the same key with the same body replays the first
-    /// answer and writes nothing; with another body it is 422
-    /// `idempotency_key_reused`.
-    #[param(rename = "Idempotency-Key")]
-    idempotency_key: Option<String>,
 }
 
 /// The errors every route that sends an event to a complaint can answer.

@@ -114,7 +114,7 @@ fn managed_retailer(state: &AppState, caller: &Caller, id: &str) -> Result<Retai
     summary = "Create a retailer (admin)",
     request_body = CreateRetailer,
     params(
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same body replays the first answer and writes nothing; with another body it is 422 `idempotency_key_reused`.")
+        crate::routes::openapi::IdempotencyHeader
     ),
     responses(
         (status = 201, description = "The retailer.", body = crate::views::RetailerView, headers(("Location" = String, description = "Where the new resource is."))),
@@ -319,7 +319,7 @@ pub async fn update(
     request_body = CreateStaff,
     params(
         ("id" = String, Path, description = "Retailer id."),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same body replays the first answer and writes nothing; with another body it is 422 `idempotency_key_reused`.")
+        crate::routes::openapi::IdempotencyHeader
     ),
     responses(
         (status = 201, description = "The staff user.", body = crate::views::StaffView),

@@ -170,7 +170,8 @@ type Id = web::Path<String>;
     request_body = WithMessage,
     params(
         ("id" = String, Path, description = "Complaint id."),
-        super::openapi::TransitionHeaders
+        super::openapi::TransitionHeaders,
+        super::openapi::IdempotencyHeader
     ),
     responses(
         (status = 200, description = "The updated complaint.", body = crate::views::ComplaintView, headers(("ETag" = String, description = "Version of the complaint for this caller's role."))),
@@ -199,7 +200,8 @@ pub async fn acknowledge(
     request_body = MakeOffer,
     params(
         ("id" = String, Path, description = "Complaint id."),
-        super::openapi::TransitionHeaders
+        super::openapi::TransitionHeaders,
+        super::openapi::IdempotencyHeader
     ),
     responses(
         (status = 200, description = "The updated complaint.", body = crate::views::ComplaintView, headers(("ETag" = String, description = "Version of the complaint for this caller's role."))),
@@ -234,7 +236,8 @@ pub async fn offer(
     request_body = AcceptOffer,
     params(
         ("id" = String, Path, description = "Complaint id."),
-        super::openapi::TransitionHeaders
+        super::openapi::TransitionHeaders,
+        super::openapi::IdempotencyHeader
     ),
     responses(
         (status = 200, description = "The updated complaint.", body = crate::views::ComplaintView, headers(("ETag" = String, description = "Version of the complaint for this caller's role."))),
@@ -263,7 +266,8 @@ pub async fn accept(
     request_body = RejectOffer,
     params(
         ("id" = String, Path, description = "Complaint id."),
-        super::openapi::TransitionHeaders
+        super::openapi::TransitionHeaders,
+        super::openapi::IdempotencyHeader
     ),
     responses(
         (status = 200, description = "The updated complaint.", body = crate::views::ComplaintView, headers(("ETag" = String, description = "Version of the complaint for this caller's role."))),
@@ -298,7 +302,8 @@ pub async fn reject(
     request_body = Escalate,
     params(
         ("id" = String, Path, description = "Complaint id."),
-        super::openapi::TransitionHeaders
+        super::openapi::TransitionHeaders,
+        super::openapi::IdempotencyHeader
     ),
     responses(
         (status = 200, description = "The updated complaint.", body = crate::views::ComplaintView, headers(("ETag" = String, description = "Version of the complaint for this caller's role."))),
@@ -331,7 +336,8 @@ pub async fn escalate(
     request_body = WithMessage,
     params(
         ("id" = String, Path, description = "Complaint id."),
-        super::openapi::TransitionHeaders
+        super::openapi::TransitionHeaders,
+        super::openapi::IdempotencyHeader
     ),
     responses(
         (status = 200, description = "The updated complaint.", body = crate::views::ComplaintView, headers(("ETag" = String, description = "Version of the complaint for this caller's role."))),
@@ -360,7 +366,8 @@ pub async fn fulfil(
     request_body = AssignMediator,
     params(
         ("id" = String, Path, description = "Complaint id."),
-        super::openapi::TransitionHeaders
+        super::openapi::TransitionHeaders,
+        super::openapi::IdempotencyHeader
     ),
     responses(
         (status = 200, description = "The updated complaint.", body = crate::views::ComplaintView, headers(("ETag" = String, description = "Version of the complaint for this caller's role."))),
@@ -412,7 +419,8 @@ pub async fn assign_mediator(
     request_body = Decision,
     params(
         ("id" = String, Path, description = "Complaint id."),
-        super::openapi::TransitionHeaders
+        super::openapi::TransitionHeaders,
+        super::openapi::IdempotencyHeader
     ),
     responses(
         (status = 200, description = "The updated complaint.", body = crate::views::ComplaintView, headers(("ETag" = String, description = "Version of the complaint for this caller's role."))),
@@ -460,7 +468,8 @@ pub async fn decide(
     request_body = Withdraw,
     params(
         ("id" = String, Path, description = "Complaint id."),
-        super::openapi::TransitionHeaders
+        super::openapi::TransitionHeaders,
+        super::openapi::IdempotencyHeader
     ),
     responses(
         (status = 200, description = "The updated complaint.", body = crate::views::ComplaintView, headers(("ETag" = String, description = "Version of the complaint for this caller's role."))),
@@ -490,7 +499,8 @@ pub async fn withdraw(
     request_body = PostMessage,
     params(
         ("id" = String, Path, description = "Complaint id."),
-        super::openapi::TransitionHeaders
+        super::openapi::TransitionHeaders,
+        super::openapi::IdempotencyHeader
     ),
     responses(
         (status = 201, description = "The message.", body = odr_store::StoredMessage, headers(("Location" = String, description = "Where the new resource is."))),

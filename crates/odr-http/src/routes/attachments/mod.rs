@@ -99,7 +99,7 @@ pub struct UploadForm {
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     params(
         ("id" = String, Path, description = "Complaint id."),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same body replays the first answer and writes nothing; with another body it is 422 `idempotency_key_reused`.")
+        crate::routes::openapi::IdempotencyHeader
     ),
     responses(
         (status = 201, description = "The attachment.", body = AttachmentView, headers(("Location" = String, description = "Where the file is downloaded."))),
