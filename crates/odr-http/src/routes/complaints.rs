@@ -349,11 +349,17 @@ pub async fn list(
                 limit: clamp_limit(q.limit),
             };
             let page = s.store.list_complaints(&query)?;
-            let items = page
-                .items
-                .iter()
-                .map(|c| view(s, &caller, c))
-                .collect::<Result<Vec<_>, _>>()?;
+            // A page is mostly one retailer's complaints: read each retailer once.
+            let mut retailers = std::collections::HashMap::new();
+            let mut items = Vec::with_capacity(page.items.len());
+            for c in &page.items {
+                let id = &c.complaint.facts().retailer_id;
+                if !retailers.contains_key(id) {
+                    retailers.insert(id.clone(), s.store.retailer(id)?);
+                }
+                let retailer = retailers.get(id).and_then(Option::as_ref);
+                items.push(ComplaintView::build(c, &caller, s, retailer));
+            }
             Ok(Items {
                 items,
                 next_cursor: page.next_cursor,
