@@ -16,21 +16,21 @@ pub fn from_random(random: [u32; 8]) -> String {
     out
 }
 
-/// Whether `s` is shaped like a reference this engine makes.
-pub fn is_reference(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 13
-        && s.starts_with("ODR-")
-        && b[8] == b'-'
-        && b[4..8]
-            .iter()
-            .chain(&b[9..13])
-            .all(|c| ALPHABET.contains(c))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether `s` is shaped like a reference this engine makes.
+    fn is_reference(s: &str) -> bool {
+        let b = s.as_bytes();
+        b.len() == 13
+            && s.starts_with("ODR-")
+            && b[8] == b'-'
+            && b[4..8]
+                .iter()
+                .chain(&b[9..13])
+                .all(|c| ALPHABET.contains(c))
+    }
 
     #[test]
     fn references_use_only_unambiguous_symbols() {
