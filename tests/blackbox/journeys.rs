@@ -265,7 +265,8 @@ async fn withdraw_right_after_filing(db: Db) {
         .expect(409);
     assert_eq!(again["code"], "invalid_transition");
     assert_eq!(again["state"], "closed");
-    assert_eq!(again["allowed_actions"], json!([]));
+    // Closed: only the customer's feedback is left.
+    assert_eq!(again["allowed_actions"], json!(["feedback"]));
     let log = get(&app, &format!("/api/v1/complaints/{c}/events"), &w.staff)
         .await
         .expect(200);

@@ -225,6 +225,9 @@ fn write_effects(conn: &mut DbConnection, t: &Transition) -> Result<(), StoreErr
     if r.kind == odr_domain::complaint::EventKind::Attachment {
         crate::attachments::write_attachment(conn, &facts.id, r)?;
     }
+    if r.kind == odr_domain::complaint::EventKind::Feedback {
+        crate::feedback::write_feedback(conn, facts, r)?;
+    }
     write_notifications(conn, t)
 }
 

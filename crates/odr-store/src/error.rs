@@ -78,6 +78,24 @@ pub fn classify(error: DieselError) -> StoreError {
                 _ => StoreError::Database(DieselError::DatabaseError(kind, info)),
             }
         }
+        // COMMIT failed and so did the rollback: typically the connection
+        // broke at that moment (the database stopped). Unavailable, like
+        // any broken connection; the pool discards this one.
+        DieselError::RollbackErrorOnCommit {
+            rollback_error,
+            commit_error,
+        } => match classify(*commit_error) {
+            StoreError::Database(commit_error) => match classify(*rollback_error) {
+                unavailable @ StoreError::Unavailable(_) => unavailable,
+                _ => StoreError::Database(commit_error),
+            },
+            other => other,
+        },
+        // A connection left unusable by a failed rollback; the pool discards
+        // it, and another connection may serve.
+        DieselError::BrokenTransactionManager => {
+            StoreError::Unavailable(DieselError::BrokenTransactionManager.to_string())
+        }
         other => StoreError::Database(other),
     }
 }
@@ -120,6 +138,23 @@ mod tests {
             let error = classify(database_error(kind, message));
             assert!(error.is_retryable(), "{message}: {error:?}");
         }
+    }
+
+    #[test]
+    fn a_commit_on_a_broken_connection_is_unavailable() {
+        let error = classify(DieselError::RollbackErrorOnCommit {
+            rollback_error: Box::new(database_error(
+                DatabaseErrorKind::ClosedConnection,
+                "no connection to the server",
+            )),
+            commit_error: Box::new(database_error(
+                DatabaseErrorKind::ClosedConnection,
+                "server closed the connection unexpectedly",
+            )),
+        });
+        assert!(error.is_retryable(), "{error:?}");
+        let error = classify(DieselError::BrokenTransactionManager);
+        assert!(error.is_retryable(), "{error:?}");
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod database_url;
 pub mod deadlines;
 pub mod delivery;
 pub mod error;
+pub mod feedback;
 pub mod idempotency;
 pub mod magic_links;
 pub mod mail_facts;
@@ -25,6 +26,7 @@ pub mod pool;
 pub mod retailers;
 pub mod schema;
 pub mod settings;
+pub mod stats;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod time;
@@ -40,10 +42,12 @@ pub use complaints::{
     ComplaintQuery, ComplaintSort, StoredComplaint, StoredEvent, StoredMessage, Visibility,
 };
 pub use deadlines::Tick;
+pub use feedback::StoredFeedback;
 pub use idempotency::{KeptResponse, KeyClaim};
 pub use magic_links::NewMagicLink;
 pub use outbox::OutboxEntry;
 pub use page::{clamp_limit, Cursor, DueCursor, Page, SeqCursor};
 pub use retailers::{NewRetailer, Retailer, RetailerChange};
+pub use stats::RetailerStats;
 pub use transitions::{EngineRules, TransitionError};
 pub use users::{NewUser, ProfileChange, User};

@@ -173,6 +173,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The customer's rating of a closed complaint, at most one each.
+    feedback (complaint_id) {
+        complaint_id -> Text,
+        seq -> BigInt,
+        customer_id -> Text,
+        /// 1 (not at all satisfied) to 5 (very satisfied).
+        score -> BigInt,
+        comment -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> retailers (retailer_id));
 diesel::joinable!(complaints -> retailers (retailer_id));
 // complaints has two keys into users (customer_id, mediator_id); joinable!
@@ -183,6 +196,7 @@ diesel::joinable!(attachments -> complaints (complaint_id));
 diesel::joinable!(attachments -> users (uploaded_by));
 diesel::joinable!(messages -> users (author_id));
 diesel::joinable!(outbox -> complaints (complaint_id));
+diesel::joinable!(feedback -> complaints (complaint_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
@@ -195,4 +209,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     idempotency_keys,
     magic_links,
+    feedback,
 );

@@ -338,9 +338,10 @@ impl Command {
             Command::Acknowledge { .. } | Command::Propose(_) | Command::Fulfil { .. } => {
                 &[RetailerStaff]
             }
-            Command::Accept { .. } | Command::Reject { .. } | Command::Withdraw { .. } => {
-                &[Customer]
-            }
+            Command::Accept { .. }
+            | Command::Reject { .. }
+            | Command::Withdraw { .. }
+            | Command::Feedback { .. } => &[Customer],
             Command::Escalate { .. } => &[Customer, RetailerStaff],
             Command::AssignMediator { .. } => &[Admin, Mediator],
             Command::Decide(_) => &[Mediator],
@@ -388,5 +389,9 @@ fn probes(action: Action, actor: &Actor) -> Vec<Command> {
             reasoning: "probe".into(),
         })],
         Action::Withdraw => vec![Command::Withdraw { reason: None }],
+        Action::Feedback => vec![Command::Feedback {
+            score: 5,
+            comment: None,
+        }],
     }
 }

@@ -52,6 +52,12 @@ pub enum Command {
     },
     /// A file of evidence, already stored and checked by the caller.
     Attach(Evidence),
+    /// The customer's rating of a closed complaint (1 to 5), once.
+    Feedback {
+        /// As sent; the machine checks that it lies in 1..=5.
+        score: i64,
+        comment: Option<String>,
+    },
 }
 
 /// What an uploaded file is, as the log and the attachment row keep it.
@@ -117,6 +123,7 @@ impl Command {
             Command::AssignMediator { .. } => Action::AssignMediator,
             Command::Decide(_) => Action::Decide,
             Command::Withdraw { .. } => Action::Withdraw,
+            Command::Feedback { .. } => Action::Feedback,
             Command::DeadlinePassed
             | Command::Remind
             | Command::Message { .. }

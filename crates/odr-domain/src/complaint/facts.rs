@@ -32,6 +32,9 @@ pub struct ComplaintFacts {
     pub escalation: Option<Escalation>,
     pub ruling: Option<Ruling>,
     pub created_at: DateTime<Utc>,
+    /// The customer's rating once the complaint closed; given at most once.
+    #[serde(default)]
+    pub feedback: Option<Feedback>,
 }
 
 impl ComplaintFacts {
@@ -152,4 +155,13 @@ pub struct Ruling {
     pub reasoning: String,
     pub mediator_id: String,
     pub decided_at: DateTime<Utc>,
+}
+
+/// How satisfied the customer was with a closed complaint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Feedback {
+    /// 1 (not at all satisfied) to 5 (very satisfied).
+    pub score: u8,
+    pub comment: Option<String>,
+    pub given_at: DateTime<Utc>,
 }

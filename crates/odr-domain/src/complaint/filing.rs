@@ -58,6 +58,7 @@ impl Complaint {
             },
             escalation: None,
             ruling: None,
+            feedback: None,
             created_at: now,
         };
         let record = EventRecord {

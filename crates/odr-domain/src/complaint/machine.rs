@@ -164,11 +164,17 @@ impl ComplaintFacts {
         }
     }
 
-    /// Terminal: takes no event at all.
+    /// Terminal: the state never changes again; only the customer's
+    /// feedback is taken, once.
     #[state]
-    fn closed(outcome: &Ending, event: &Command) -> Step {
-        let _ = (outcome, event);
-        Super
+    fn closed(&mut self, outcome: &Ending, context: &mut Ctx<'_>, event: &Command) -> Step {
+        let _ = outcome;
+        match event {
+            Command::Feedback { score, comment } => {
+                self.give_feedback(context, *score, comment.as_deref())
+            }
+            _ => Super,
+        }
     }
 }
 

@@ -8,6 +8,7 @@ mod effects;
 mod escalation;
 mod evidence;
 mod facts;
+mod feedback;
 mod filing;
 pub(crate) mod machine;
 mod negotiation;
@@ -21,9 +22,10 @@ pub use aggregate::{Circumstances, Complaint, NewComplaint, Transition};
 pub use command::{Command, Evidence, Filing, ItemInput, OfferTerms, RulingTerms};
 pub use effects::{EventRecord, Notification, NotificationTemplate, Recipient};
 pub use facts::{
-    ComplaintFacts, DeadlineMark, Deadlines, Escalation, InFavourOf, Item, MediatorRef, Offer,
-    OfferStatus, Rejection, Ruling,
+    ComplaintFacts, DeadlineMark, Deadlines, Escalation, Feedback, InFavourOf, Item, MediatorRef,
+    Offer, OfferStatus, Rejection, Ruling,
 };
+pub use feedback::{SCORE_MAX, SCORE_MIN};
 pub use policy::{Calendar, Policy};
 pub use refusal::Refusal;
 pub use vocabulary::{Action, ComplaintState, DeadlineKind, EventKind, Outcome};

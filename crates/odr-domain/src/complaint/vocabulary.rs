@@ -71,6 +71,7 @@ codes!(
         AssignMediator => "assign_mediator",
         Decide => "decide",
         Withdraw => "withdraw",
+        Feedback => "feedback",
     }
 );
 

@@ -367,6 +367,8 @@ impl Modify for BearerScheme {
         super::transitions::assign_mediator,
         super::transitions::decide,
         super::transitions::withdraw,
+        super::transitions::feedback,
+        super::stats::retailer_stats,
         super::attachments::upload,
         super::attachments::list,
         super::attachments::download,

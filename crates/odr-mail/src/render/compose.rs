@@ -53,6 +53,19 @@ pub(super) struct View {
     pub no_reply: String,
     pub sign_in: Option<SignIn>,
     pub signature: Vec<String>,
+    /// The one question to the customer of a closed complaint.
+    pub feedback: Option<FeedbackAsk>,
+}
+
+/// How satisfied the customer is, asked once a complaint closes: five links
+/// to the complaint page, each choosing a score there.
+#[derive(Debug, Serialize)]
+pub(super) struct FeedbackAsk {
+    pub question: String,
+    pub scale: String,
+    /// Score 1 to 5, in order; the label is the number.
+    pub links: Vec<Link>,
+    pub comment: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -201,6 +214,11 @@ fn complaint_mail(m: &Mail<'_>, public_url: &str) -> Result<View, RenderError> {
         deadline: parts::deadline_sentence(m)?,
     };
     let complaint_url = format!("{public_url}/complaints/{}", path_segment(&m.c.id));
+    let feedback = if m.side == Side::Customer && m.c.state == ComplaintState::Closed.code() {
+        Some(feedback_ask(s, &complaint_url)?)
+    } else {
+        None
+    };
     let sign_in_url = format!("{public_url}/sign-in");
     let (before, after) = split_at_url(s.text("common.sign_in")?);
     Ok(View {
@@ -231,6 +249,23 @@ fn complaint_mail(m: &Mail<'_>, public_url: &str) -> Result<View, RenderError> {
             after: after.to_owned(),
         }),
         signature: s.list("common.signature")?.to_vec(),
+        feedback,
+    })
+}
+
+/// The question and its five links (`?feedback=N#feedback` on the complaint
+/// page, which preselects the score and offers a comment).
+fn feedback_ask(s: &Reader<'_>, complaint_url: &str) -> Result<FeedbackAsk, RenderError> {
+    Ok(FeedbackAsk {
+        question: s.text("feedback.question")?.to_owned(),
+        scale: s.text("feedback.scale")?.to_owned(),
+        links: (1..=5)
+            .map(|score| Link {
+                label: score.to_string(),
+                url: format!("{complaint_url}?feedback={score}#feedback"),
+            })
+            .collect(),
+        comment: s.text("feedback.comment")?.to_owned(),
     })
 }
 
@@ -291,6 +326,7 @@ fn invitation(
         no_reply: s.text("common.no_reply_invitation")?.to_owned(),
         sign_in: None,
         signature: s.list("common.signature")?.to_vec(),
+        feedback: None,
     })
 }
 
@@ -327,6 +363,7 @@ fn magic_link(s: &Reader<'_>, facts: &MailFacts) -> Result<View, RenderError> {
         no_reply: s.text(&format!("{base}.no_reply"))?.to_owned(),
         sign_in: None,
         signature: s.list("common.signature")?.to_vec(),
+        feedback: None,
     })
 }
 

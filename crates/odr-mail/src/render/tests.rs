@@ -255,6 +255,52 @@ fn a_closed_complaint_says_nobody_must_act_and_how_it_ended() {
 }
 
 #[test]
+fn a_closing_mail_asks_the_customer_one_question_with_five_links() {
+    let renderer = renderer();
+    let catalogue = Catalogue::load().unwrap();
+    let page = format!("{PUBLIC_URL}/complaints/{}", sample::COMPLAINT_ID);
+    for template in ["fulfilled", "decided", "withdrawn", "lapsed"] {
+        for locale in Locale::ALL {
+            let what = format!("{template} in {locale}");
+            let facts = facts(template, "customer", locale.code());
+            let mail = renderer.render(&facts).unwrap();
+            let reader = catalogue.reader(locale);
+            let question = reader.text("feedback.question").unwrap();
+            let comment = reader.text("feedback.comment").unwrap();
+            assert!(mail.text.contains(question), "{what}: no question");
+            assert!(mail.html.contains(&html_escaped(question)), "{what}");
+            assert!(mail.text.contains(comment), "{what}: no comment line");
+            assert!(mail.html.contains(&html_escaped(comment)), "{what}");
+            for n in 1..=5 {
+                let link = format!("{page}?feedback={n}#feedback");
+                assert!(mail.text.contains(&link), "{what}: no link {n}");
+                assert!(
+                    mail.html.contains(&format!("href=\"{link}\"")),
+                    "{what}: no HTML link {n}"
+                );
+            }
+            assert!(!mail.text.contains("?feedback=6"), "{what}");
+        }
+        // The shop and the mediator are not asked.
+        for role in ["retailer", "mediator"] {
+            let mail = render(template, role, "en");
+            assert!(!mail.text.contains("feedback="), "{template} to {role}");
+            assert!(!mail.html.contains("feedback="), "{template} to {role}");
+        }
+    }
+    // Nor is the customer of a complaint still open.
+    let open = render("acknowledged", "customer", "en");
+    assert!(!open.text.contains("feedback="));
+    let english = render("fulfilled", "customer", "en");
+    assert!(english
+        .text
+        .contains("how satisfied are you with how your complaint was handled?"));
+    assert!(english
+        .text
+        .contains("1 = not at all satisfied, 5 = very satisfied"));
+}
+
+#[test]
 fn the_mail_details_what_happened() {
     let offer = render("offer_proposed", "customer", "en");
     assert!(offer

@@ -66,7 +66,8 @@ const SQLITE_COLUMNS: &str = r#"
 
 const SQLITE_INDEXES: &str = r#"
     SELECT m.name AS table_name, il.name AS index_name, il.origin AS origin,
-           il."unique" AS is_unique, ii.name AS column_name, ii.seqno AS position
+           il."unique" AS is_unique, COALESCE(ii.name, '(expression)') AS column_name,
+           ii.seqno AS position
     FROM sqlite_master m
     JOIN pragma_index_list(m.name) il
     JOIN pragma_index_info(il.name) ii
@@ -95,13 +96,13 @@ const POSTGRES_INDEXES: &str = r#"
                              WHERE c.conindid = x.indexrelid AND c.contype = 'u') THEN 'u'
                 ELSE 'c' END AS origin,
            CASE WHEN x.indisunique THEN 1 ELSE 0 END::bigint AS is_unique,
-           a.attname::text AS column_name, k.ord - 1 AS position
+           COALESCE(a.attname::text, '(expression)') AS column_name, k.ord - 1 AS position
     FROM pg_index x
     JOIN pg_class i ON i.oid = x.indexrelid
     JOIN pg_class t ON t.oid = x.indrelid
     JOIN pg_namespace n ON n.oid = t.relnamespace
     CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-    JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+    LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
     WHERE n.nspname = current_schema() AND t.relname <> '__diesel_schema_migrations'"#;
 
 const POSTGRES_FOREIGN_KEYS: &str = r#"

@@ -497,3 +497,54 @@ fn the_assigned_mediator_attaches_evidence() {
     let t = apply(&c, evidence(None), &mediator, t0()).unwrap();
     assert_eq!(t.record.to_state, ComplaintState::Escalated);
 }
+
+#[test]
+fn the_customer_gives_feedback_on_a_closed_complaint_once() {
+    let c = filed(&Policy::default());
+    let feedback = |score: i64| Command::Feedback {
+        score,
+        comment: Some(" Fair. ".into()),
+    };
+    // Not while open.
+    let r = apply(&c, feedback(5), &customer(), t0()).unwrap_err();
+    assert!(r.is_invalid_transition());
+    let closed = apply(&c, Command::Withdraw { reason: None }, &customer(), t0())
+        .unwrap()
+        .complaint;
+    let now = t0() + Duration::hours(1);
+    let (p, cal) = (Policy::default(), Calendar::default());
+    assert_eq!(
+        closed.allowed_actions(&customer(), now, &p, &cal),
+        vec![Action::Feedback]
+    );
+    assert!(closed.allowed_actions(&staff(), now, &p, &cal).is_empty());
+    assert!(matches!(
+        apply(&closed, feedback(5), &staff(), now).unwrap_err(),
+        Refusal::Forbidden(_)
+    ));
+    for score in [0, 6] {
+        assert!(matches!(
+            apply(&closed, feedback(score), &customer(), now).unwrap_err(),
+            Refusal::Invalid(_)
+        ));
+    }
+    let t = apply(&closed, feedback(4), &customer(), now).unwrap();
+    assert_eq!(t.record.kind, EventKind::Feedback);
+    assert_eq!(t.record.from_state, Some(ComplaintState::Closed));
+    assert_eq!(t.record.to_state, ComplaintState::Closed);
+    assert_eq!(t.record.payload["score"], 4);
+    assert_eq!(t.record.payload["comment"], "Fair.");
+    assert!(t.notifications.is_empty());
+    assert_eq!(t.complaint.outcome(), Some(Outcome::Withdrawn));
+    assert_eq!(
+        t.complaint.facts().feedback.as_ref().map(|f| f.score),
+        Some(4)
+    );
+    // Once only.
+    let again = apply(&t.complaint, feedback(1), &customer(), now).unwrap_err();
+    assert!(matches!(again, Refusal::Conflict(_)));
+    assert!(t
+        .complaint
+        .allowed_actions(&customer(), now, &p, &cal)
+        .is_empty());
+}

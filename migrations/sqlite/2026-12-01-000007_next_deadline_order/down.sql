@@ -1,0 +1,2 @@
+DROP INDEX complaints_retailer_id_due_order_idx;
+DROP INDEX complaints_due_order_idx;
