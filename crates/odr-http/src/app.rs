@@ -36,6 +36,7 @@ pub fn build(
         .app_data(fe::query_config())
         .app_data(fe::path_config())
         .configure(routes::configure)
+        .configure(crate::pages::configure)
         .default_service(fe::default_service())
         // Innermost: a replay is answered here and still passes the safety
         // net, security headers and request id on its way out.

@@ -60,6 +60,37 @@ impl Caller {
     }
 }
 
+impl Caller {
+    /// The person behind an access token (a bearer header or the web
+    /// session cookie), loaded fresh: a disabled account or an ended
+    /// session is refused.
+    pub async fn from_token(state: &web::Data<AppState>, token: &str) -> Result<Caller, ApiError> {
+        let claims = state.tokens.verify(token, state.clock.now()).map_err(|e| {
+            ApiError::Unauthenticated(format!(
+                "The access token is not accepted: {e}. Sign in again."
+            ))
+        })?;
+        let magic_link_at = claims
+            .amr
+            .as_ref()
+            .is_some_and(|amr| amr.iter().any(|m| m == crate::auth::token::AMR_MAGIC_LINK))
+            .then(|| chrono::DateTime::from_timestamp(claims.iat, 0))
+            .flatten();
+        let user = state
+            .blocking(move |s| Ok(s.store.user(&claims.sub)?.map(|u| (u, claims.sev))))
+            .await?;
+        match user {
+            Some((user, sev)) if user.is_active() && user.session_epoch == sev => Ok(Caller {
+                user,
+                magic_link_at,
+            }),
+            _ => Err(ApiError::Unauthenticated(
+                "This session has ended. Sign in again.".into(),
+            )),
+        }
+    }
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Caller, ApiError>>>>;
@@ -75,32 +106,7 @@ impl FromRequest for Caller {
                         .into(),
                 )
             })?;
-            let claims = state
-                .tokens
-                .verify(&token, state.clock.now())
-                .map_err(|e| {
-                    ApiError::Unauthenticated(format!(
-                        "The access token is not accepted: {e}. Sign in again."
-                    ))
-                })?;
-            let magic_link_at = claims
-                .amr
-                .as_ref()
-                .is_some_and(|amr| amr.iter().any(|m| m == crate::auth::token::AMR_MAGIC_LINK))
-                .then(|| chrono::DateTime::from_timestamp(claims.iat, 0))
-                .flatten();
-            let user = state
-                .blocking(move |s| Ok(s.store.user(&claims.sub)?.map(|u| (u, claims.sev))))
-                .await?;
-            match user {
-                Some((user, sev)) if user.is_active() && user.session_epoch == sev => Ok(Caller {
-                    user,
-                    magic_link_at,
-                }),
-                _ => Err(ApiError::Unauthenticated(
-                    "This session has ended. Sign in again.".into(),
-                )),
-            }
+            Caller::from_token(&state, &token).await
         })
     }
 }

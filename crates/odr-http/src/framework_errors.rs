@@ -128,7 +128,8 @@ pub fn problem_safety_net<B: MessageBody + 'static>() -> ErrorHandlers<B> {
 fn to_problem<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    if is_problem(res.response()) {
+    // A web page's own error page (HTML) is an answer already.
+    if is_problem(res.response()) || is_html(res.response()) {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let (req, res) = res.into_parts();
@@ -143,6 +144,13 @@ pub(crate) fn is_problem<B>(res: &HttpResponse<B>) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with(PROBLEM_JSON))
+}
+
+fn is_html<B>(res: &HttpResponse<B>) -> bool {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
 }
 
 /// A problem document standing in for a bare error response: same status,

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod framework_errors;
 pub mod idempotency;
 pub mod metrics;
+pub mod pages;
 pub mod preconditions;
 pub mod problem;
 pub mod rate_limit;

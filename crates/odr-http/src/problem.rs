@@ -170,6 +170,12 @@ impl ApiError {
         }
     }
 
+    /// What a web page shows of this error: the detail and the fields.
+    pub(crate) fn explained(&self) -> (String, Vec<FieldError>) {
+        let p = self.to_problem();
+        (p.detail, p.errors.unwrap_or_default())
+    }
+
     fn to_problem(&self) -> Problem {
         let status = self.status_code();
         let problem = |detail: String| Problem::new(status, self.code(), detail);

@@ -96,15 +96,20 @@ pub async fn retry(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin], "requeue mail")?;
     let id = path.into_inner();
-    let requeued = state
-        .blocking(move |s| Ok(s.store.retry_dead(&id, s.clock.now())?))
-        .await?;
-    if !requeued {
-        return Err(ApiError::Conflict(
-            "Only a dead mail can be requeued; this one is pending or sent, or does not exist."
-                .into(),
-        ));
-    }
+    state.blocking(move |s| requeue_dead(s, &id)).await?;
     state.mail_queued.notify_one();
     Ok(HttpResponse::Accepted().finish())
+}
+
+/// Puts dead mail `id` back in the queue (the API's route and the admin
+/// page's button); 409 when it is not dead.
+pub(crate) fn requeue_dead(s: &AppState, id: &str) -> Result<(), ApiError> {
+    if s.store.retry_dead(id, s.clock.now())? {
+        Ok(())
+    } else {
+        Err(ApiError::Conflict(
+            "Only a dead mail can be requeued; this one is pending or sent, or does not exist."
+                .into(),
+        ))
+    }
 }

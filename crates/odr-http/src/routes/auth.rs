@@ -19,10 +19,10 @@ use crate::views::MeView;
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "ana@example.com", "password": "correct horse battery", "display_name": "Ana Example", "locale": "en"}))]
 pub struct Register {
-    email: String,
-    password: String,
-    display_name: String,
-    locale: Option<String>,
+    pub(crate) email: String,
+    pub(crate) password: String,
+    pub(crate) display_name: String,
+    pub(crate) locale: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -100,41 +100,49 @@ pub async fn register(
     req: HttpRequest,
     JsonBody(body): JsonBody<Register>,
 ) -> Result<HttpResponse, ApiError> {
-    limited(
-        state
-            .rate_limits
-            .register_by_address
-            .hit(&client_key(req.peer_addr()), state.clock.now()),
-    )?;
+    let peer = req.peer_addr();
     let user = state
-        .blocking(move |s| {
-            let mut checks = Checks::default();
-            let locale = checks.locale("locale", body.locale.as_deref());
-            let (email, hash) = new_person(
-                s,
-                &mut checks,
-                &body.email,
-                Some(&body.password),
-                &body.display_name,
-            )?;
-            checks.finish()?;
-            let new = NewUser {
-                email,
-                password_hash: hash,
-                display_name: body.display_name.trim().to_owned(),
-                role: Role::Customer,
-                retailer_id: None,
-                locale: locale.unwrap_or_default(),
-                time_zone: "UTC".into(),
-            };
-            s.store
-                .create_user(new, uuid::Uuid::new_v4().to_string(), s.clock.now())
-                .map_err(email_taken)
-        })
+        .blocking(move |s| register_customer(s, peer, body))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, "/api/v1/me"))
         .json(MeView::from(&user)))
+}
+
+/// Creates a customer account (the API's register and the web's register
+/// page): rate limited per client address, every bad field named at once.
+pub(crate) fn register_customer(
+    s: &AppState,
+    peer: Option<std::net::SocketAddr>,
+    body: Register,
+) -> Result<odr_store::User, ApiError> {
+    limited(
+        s.rate_limits
+            .register_by_address
+            .hit(&client_key(peer), s.clock.now()),
+    )?;
+    let mut checks = Checks::default();
+    let locale = checks.locale("locale", body.locale.as_deref());
+    let (email, hash) = new_person(
+        s,
+        &mut checks,
+        &body.email,
+        Some(&body.password),
+        &body.display_name,
+    )?;
+    checks.finish()?;
+    let new = NewUser {
+        email,
+        password_hash: hash,
+        display_name: body.display_name.trim().to_owned(),
+        role: Role::Customer,
+        retailer_id: None,
+        locale: locale.unwrap_or_default(),
+        time_zone: "UTC".into(),
+    };
+    s.store
+        .create_user(new, uuid::Uuid::new_v4().to_string(), s.clock.now())
+        .map_err(email_taken)
 }
 
 #[utoipa::path(
@@ -162,60 +170,68 @@ pub async fn login(
     req: HttpRequest,
     JsonBody(body): JsonBody<Login>,
 ) -> Result<HttpResponse, ApiError> {
-    limited(
-        state
-            .rate_limits
-            .login_by_address
-            .hit(&client_key(req.peer_addr()), state.clock.now()),
-    )?;
+    let peer = req.peer_addr();
     let token = state
-        .blocking(move |s| {
-            // Only a wrong password counts against the account, and only a
-            // wrong password is refused once it is over the limit: the
-            // right one always signs in (no lock-out by someone guessing).
-            let account = normalize_email(&body.email)
-                .unwrap_or_else(|_| body.email.trim().to_lowercase().chars().take(254).collect());
-            let failed = |s: &AppState| -> ApiError {
-                match limited(
-                    s.rate_limits
-                        .login_failures_by_account
-                        .hit(&account, s.clock.now()),
-                ) {
-                    Err(throttled) => throttled,
-                    Ok(()) => ApiError::Unauthenticated(
-                        "That email and password do not match an account. Check both and try again."
-                            .into(),
-                    ),
-                }
-            };
-            let user = match normalize_email(&body.email) {
-                Ok(email) => s.store.user_by_email(&email)?,
-                Err(_) => None,
-            };
-            let Some(user) = user.filter(|u| u.is_active()) else {
-                s.passwords.dummy_verify();
-                return Err(failed(s));
-            };
-            let Some(hash) = user.password_hash.as_deref() else {
-                s.passwords.dummy_verify();
-                return Err(failed(s));
-            };
-            if !s.passwords.verify(&body.password, hash) {
-                return Err(failed(s));
-            }
-            s.tokens
-                .issue(
-                    &user.id,
-                    user.role.code(),
-                    user.session_epoch,
-                    s.clock.now(),
-                )
-                .map_err(|e| ApiError::Internal(e.to_string()))
-        })
+        .blocking(move |s| password_sign_in(s, peer, &body.email, &body.password))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(token))
+}
+
+/// Checks an email and password (the API's login and the web's sign-in
+/// page) under the per-address and per-account limits.
+pub(crate) fn password_sign_in(
+    s: &AppState,
+    peer: Option<std::net::SocketAddr>,
+    email: &str,
+    password: &str,
+) -> Result<crate::auth::IssuedToken, ApiError> {
+    limited(
+        s.rate_limits
+            .login_by_address
+            .hit(&client_key(peer), s.clock.now()),
+    )?;
+    // Only a wrong password counts against the account, and only a
+    // wrong password is refused once it is over the limit: the
+    // right one always signs in (no lock-out by someone guessing).
+    let account = normalize_email(email)
+        .unwrap_or_else(|_| email.trim().to_lowercase().chars().take(254).collect());
+    let failed = |s: &AppState| -> ApiError {
+        match limited(
+            s.rate_limits
+                .login_failures_by_account
+                .hit(&account, s.clock.now()),
+        ) {
+            Err(throttled) => throttled,
+            Ok(()) => ApiError::Unauthenticated(
+                "That email and password do not match an account. Check both and try again.".into(),
+            ),
+        }
+    };
+    let user = match normalize_email(email) {
+        Ok(email) => s.store.user_by_email(&email)?,
+        Err(_) => None,
+    };
+    let Some(user) = user.filter(|u| u.is_active()) else {
+        s.passwords.dummy_verify();
+        return Err(failed(s));
+    };
+    let Some(hash) = user.password_hash.as_deref() else {
+        s.passwords.dummy_verify();
+        return Err(failed(s));
+    };
+    if !s.passwords.verify(password, hash) {
+        return Err(failed(s));
+    }
+    s.tokens
+        .issue(
+            &user.id,
+            user.role.code(),
+            user.session_epoch,
+            s.clock.now(),
+        )
+        .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// Ends every session of the caller, this one included.
@@ -293,9 +309,26 @@ pub async fn magic_link(
     req: HttpRequest,
     JsonBody(body): JsonBody<MagicLinkRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let peer = req.peer_addr();
+    state
+        .blocking(move |s| send_magic_link(s, peer, &body.email, body.locale.as_deref()))
+        .await?;
+    state.mail_queued.notify_one();
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// Queues a single-use sign-in link for an email (the API's magic-link
+/// route and the web's sign-in page), alike whether it has an account.
+/// The caller wakes the mail worker.
+pub(crate) fn send_magic_link(
+    s: &AppState,
+    peer: Option<std::net::SocketAddr>,
+    email: &str,
+    locale: Option<&str>,
+) -> Result<(), ApiError> {
     let mut checks = Checks::default();
-    let locale = checks.locale("locale", body.locale.as_deref());
-    let email = match normalize_email(&body.email) {
+    let locale = checks.locale("locale", locale);
+    let email = match normalize_email(email) {
         Ok(e) => Some(e),
         Err(e) => {
             checks.field(e);
@@ -304,34 +337,22 @@ pub async fn magic_link(
     };
     checks.finish()?;
     let email = email.unwrap_or_default();
-    let now = state.clock.now();
-    limited(
-        state
-            .rate_limits
-            .magic_by_address
-            .hit(&client_key(req.peer_addr()), now),
-    )?;
-    limited(state.rate_limits.magic_by_email.hit(&email, now))?;
-    state
-        .blocking(move |s| {
-            use base64::Engine as _;
-            let token =
-                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-            let ttl = chrono::Duration::from_std(s.http.magic_link_ttl)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            let new = odr_store::NewMagicLink {
-                email,
-                token_hash: token_hash(&token),
-                url: format!("{}/sign-in?token={token}", s.public_url),
-                locale: locale.unwrap_or_default(),
-                expires_at: now + ttl,
-            };
-            s.store.create_magic_link(new, now)?;
-            Ok(())
-        })
-        .await?;
-    state.mail_queued.notify_one();
-    Ok(HttpResponse::Accepted().finish())
+    let now = s.clock.now();
+    limited(s.rate_limits.magic_by_address.hit(&client_key(peer), now))?;
+    limited(s.rate_limits.magic_by_email.hit(&email, now))?;
+    use base64::Engine as _;
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let ttl = chrono::Duration::from_std(s.http.magic_link_ttl)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let new = odr_store::NewMagicLink {
+        email,
+        token_hash: token_hash(&token),
+        url: format!("{}/sign-in?token={token}", s.public_url),
+        locale: locale.unwrap_or_default(),
+        expires_at: now + ttl,
+    };
+    s.store.create_magic_link(new, now)?;
+    Ok(())
 }
 
 #[utoipa::path(
@@ -360,27 +381,31 @@ pub async fn redeem_magic_link(
     req: HttpRequest,
     JsonBody(body): JsonBody<MagicLinkRedeem>,
 ) -> Result<HttpResponse, ApiError> {
-    limited(
-        state
-            .rate_limits
-            .login_by_address
-            .hit(&client_key(req.peer_addr()), state.clock.now()),
-    )?;
+    let peer = req.peer_addr();
     let token = state
-        .blocking(move |s| {
-            let now = s.clock.now();
-            let Some(user) = s.store.redeem_magic_link(&token_hash(body.token.trim()), now)? else {
-                return Err(ApiError::Unauthenticated(
-                    "This sign-in link is not valid: it was used already, has expired, or was never sent. Ask for a new one."
-                        .into(),
-                ));
-            };
-            s.tokens
-                .issue_magic(&user.id, user.role.code(), user.session_epoch, now)
-                .map_err(|e| ApiError::Internal(e.to_string()))
-        })
+        .blocking(move |s| redeem_magic_token(s, peer, &body.token))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(token))
+}
+
+/// Signs in with a magic link's token (once); a new email becomes a
+/// customer without password.
+pub(crate) fn redeem_magic_token(
+    s: &AppState,
+    peer: Option<std::net::SocketAddr>,
+    token: &str,
+) -> Result<crate::auth::IssuedToken, ApiError> {
+    let now = s.clock.now();
+    limited(s.rate_limits.login_by_address.hit(&client_key(peer), now))?;
+    let Some(user) = s.store.redeem_magic_link(&token_hash(token.trim()), now)? else {
+        return Err(ApiError::Unauthenticated(
+            "This sign-in link is not valid: it was used already, has expired, or was never sent. Ask for a new one."
+                .into(),
+        ));
+    };
+    s.tokens
+        .issue_magic(&user.id, user.role.code(), user.session_epoch, now)
+        .map_err(|e| ApiError::Internal(e.to_string()))
 }

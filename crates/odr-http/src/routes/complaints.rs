@@ -26,24 +26,24 @@ use crate::views::{ComplaintView, Items};
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"retailer_id": "0193a6f2-8d4e-7c1b-9a55-3e2f1b0c4d5e", "order_reference": "SO-10023", "category": "damaged", "desired_remedy": "full_refund", "claimed_amount": {"amount_minor": 1999, "currency": "EUR"}, "description": "The kettle arrived with a cracked lid.", "items": [{"sku": "KT-200", "name": "Kettle", "quantity": 1}]}))]
 pub struct FileComplaint {
-    retailer_id: String,
-    order_reference: String,
+    pub(crate) retailer_id: String,
+    pub(crate) order_reference: String,
     #[schema(value_type = odr_domain::taxonomy::Category)]
-    category: String,
+    pub(crate) category: String,
     #[schema(value_type = odr_domain::taxonomy::Remedy)]
-    desired_remedy: String,
-    claimed_amount: Option<MoneyInput>,
-    description: String,
-    locale: Option<String>,
-    items: Option<Vec<ItemBody>>,
+    pub(crate) desired_remedy: String,
+    pub(crate) claimed_amount: Option<MoneyInput>,
+    pub(crate) description: String,
+    pub(crate) locale: Option<String>,
+    pub(crate) items: Option<Vec<ItemBody>>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemBody {
-    sku: String,
-    name: String,
-    quantity: i64,
+    pub(crate) sku: String,
+    pub(crate) name: String,
+    pub(crate) quantity: i64,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -76,9 +76,22 @@ pub fn may_see(caller: &Caller, stored: &StoredComplaint) -> bool {
     }
 }
 
+/// Whose complaints a list shows the caller (the same rule as [`may_see`]).
+pub(crate) fn visibility(caller: &Caller) -> Result<Visibility, ApiError> {
+    Ok(match caller.role() {
+        Role::Admin => Visibility::Everything,
+        Role::Customer => Visibility::Customer(caller.id().to_owned()),
+        Role::RetailerStaff => {
+            Visibility::Retailer(caller.user.retailer_id.clone().unwrap_or_default())
+        }
+        Role::Mediator => Visibility::Mediator(caller.id().to_owned()),
+        Role::System => return Err(ApiError::Forbidden("not a person".into())),
+    })
+}
+
 /// Whether the caller may read the case file (log and thread): the
 /// parties, the assigned mediator, admins.
-fn may_read_case_file(caller: &Caller, stored: &StoredComplaint) -> bool {
+pub(crate) fn may_read_case_file(caller: &Caller, stored: &StoredComplaint) -> bool {
     let assigned = stored
         .complaint
         .facts()
@@ -101,7 +114,7 @@ pub fn visible_complaint(
         .ok_or(ApiError::NotFound)
 }
 
-pub(super) fn case_file(
+pub(crate) fn case_file(
     state: &AppState,
     caller: &Caller,
     id: &str,
@@ -129,6 +142,89 @@ pub fn view(
         state,
         retailer.as_ref(),
     ))
+}
+
+/// Files a complaint for `caller` (a customer): the checks of every field
+/// (one answer names every bad one), the domain's `file`, the row with its
+/// first event and mails. The API route and the filing page share it.
+pub(crate) fn file_complaint(
+    s: &AppState,
+    caller: &Caller,
+    body: FileComplaint,
+) -> Result<(StoredComplaint, odr_store::Retailer), ApiError> {
+    let mut checks = Checks::default();
+    let category = checks.code("category", &body.category);
+    let remedy = checks.code("desired_remedy", &body.desired_remedy);
+    let locale = checks.locale("locale", body.locale.as_deref());
+    let retailer = s.store.retailer(&body.retailer_id)?;
+    if retailer.is_none() {
+        checks.push(Err(odr_domain::validation::Violation::new(
+            "retailer_id",
+            "unknown_retailer",
+            "No retailer with this id; see GET /api/v1/retailers.",
+        )));
+    }
+    // Texts and amounts are checked with the codes, so that one
+    // answer names every bad field.
+    checks.text(
+        "order_reference",
+        &body.order_reference,
+        limits::ORDER_REFERENCE,
+    );
+    checks.text("description", &body.description, limits::LONG_TEXT);
+    if let Some(amount) = &body.claimed_amount {
+        checks.push(amount.validate("claimed_amount").map(drop));
+    }
+    checks.finish()?;
+    let (Some(category), Some(desired_remedy), Some(retailer)) = (category, remedy, retailer)
+    else {
+        return Err(ApiError::Internal("checked fields missing".into()));
+    };
+    let filing = Filing {
+        retailer_id: retailer.id.clone(),
+        order_reference: body.order_reference,
+        category,
+        desired_remedy,
+        claimed_amount: body.claimed_amount,
+        description: body.description,
+        locale,
+        items: body
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| ItemInput {
+                sku: i.sku,
+                name: i.name,
+                quantity: i.quantity,
+            })
+            .collect(),
+    };
+    let mut attempts = 0;
+    let stored = loop {
+        let mut rng = rand::rng();
+        let new = NewComplaint {
+            id: uuid::Uuid::new_v4().to_string(),
+            reference: reference::from_random(std::array::from_fn(|_| rng.random())),
+            retailer_currency: retailer.currency,
+            customer_locale: caller.user.locale,
+        };
+        let t = Complaint::file(
+            &filing,
+            &caller.actor(),
+            new,
+            s.clock.now(),
+            &s.policy,
+            &retailer.calendar(),
+        )?;
+        match s.store.insert_filed(&t) {
+            // A reference already taken: draw another.
+            Err(StoreError::Conflict(_)) if attempts < 5 => attempts += 1,
+            other => break other?,
+        }
+    };
+    s.metrics
+        .transition(odr_domain::complaint::EventKind::File.code());
+    Ok((stored, retailer))
 }
 
 #[utoipa::path(
@@ -162,79 +258,7 @@ pub async fn file(
     let role = caller.role();
     let view = state
         .blocking(move |s| {
-            let mut checks = Checks::default();
-            let category = checks.code("category", &body.category);
-            let remedy = checks.code("desired_remedy", &body.desired_remedy);
-            let locale = checks.locale("locale", body.locale.as_deref());
-            let retailer = s.store.retailer(&body.retailer_id)?;
-            if retailer.is_none() {
-                checks.push(Err(odr_domain::validation::Violation::new(
-                    "retailer_id",
-                    "unknown_retailer",
-                    "No retailer with this id; see GET /api/v1/retailers.",
-                )));
-            }
-            // Texts and amounts are checked with the codes, so that one
-            // answer names every bad field.
-            checks.text(
-                "order_reference",
-                &body.order_reference,
-                limits::ORDER_REFERENCE,
-            );
-            checks.text("description", &body.description, limits::LONG_TEXT);
-            if let Some(amount) = &body.claimed_amount {
-                checks.push(amount.validate("claimed_amount").map(drop));
-            }
-            checks.finish()?;
-            let (Some(category), Some(desired_remedy), Some(retailer)) =
-                (category, remedy, retailer)
-            else {
-                return Err(ApiError::Internal("checked fields missing".into()));
-            };
-            let filing = Filing {
-                retailer_id: retailer.id.clone(),
-                order_reference: body.order_reference,
-                category,
-                desired_remedy,
-                claimed_amount: body.claimed_amount,
-                description: body.description,
-                locale,
-                items: body
-                    .items
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|i| ItemInput {
-                        sku: i.sku,
-                        name: i.name,
-                        quantity: i.quantity,
-                    })
-                    .collect(),
-            };
-            let mut attempts = 0;
-            let stored = loop {
-                let mut rng = rand::rng();
-                let new = NewComplaint {
-                    id: uuid::Uuid::new_v4().to_string(),
-                    reference: reference::from_random(std::array::from_fn(|_| rng.random())),
-                    retailer_currency: retailer.currency,
-                    customer_locale: caller.user.locale,
-                };
-                let t = Complaint::file(
-                    &filing,
-                    &caller.actor(),
-                    new,
-                    s.clock.now(),
-                    &s.policy,
-                    &retailer.calendar(),
-                )?;
-                match s.store.insert_filed(&t) {
-                    // A reference already taken: draw another.
-                    Err(StoreError::Conflict(_)) if attempts < 5 => attempts += 1,
-                    other => break other?,
-                }
-            };
-            s.metrics
-                .transition(odr_domain::complaint::EventKind::File.code());
+            let (stored, retailer) = file_complaint(s, &caller, body)?;
             Ok(ComplaintView::build(&stored, &caller, s, Some(&retailer)))
         })
         .await?;
@@ -328,17 +352,8 @@ pub async fn list(
                 }
             }?;
             checks.finish()?;
-            let visibility = match caller.role() {
-                Role::Admin => Visibility::Everything,
-                Role::Customer => Visibility::Customer(caller.id().to_owned()),
-                Role::RetailerStaff => {
-                    Visibility::Retailer(caller.user.retailer_id.clone().unwrap_or_default())
-                }
-                Role::Mediator => Visibility::Mediator(caller.id().to_owned()),
-                Role::System => return Err(ApiError::Forbidden("not a person".into())),
-            };
             let query = ComplaintQuery {
-                visibility,
+                visibility: visibility(&caller)?,
                 state: state_filter,
                 category,
                 // Only admins choose a retailer; everyone else sees their own.

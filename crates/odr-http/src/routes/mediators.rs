@@ -2,7 +2,7 @@
 
 use actix_web::{http::header, web, HttpResponse};
 use odr_domain::Role;
-use odr_store::{clamp_limit, Cursor, NewUser};
+use odr_store::{clamp_limit, Cursor, NewUser, User};
 use serde::Deserialize;
 
 use super::auth::{email_taken, new_person};
@@ -18,9 +18,35 @@ use crate::views::{Items, StaffView};
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "mia@odr.test", "password": "a long enough password", "display_name": "Mia Mediator"}))]
 pub struct CreateMediator {
-    email: String,
-    password: String,
-    display_name: String,
+    pub(crate) email: String,
+    pub(crate) password: String,
+    pub(crate) display_name: String,
+}
+
+/// Creates a mediator (the API's route and the admin page's form; the
+/// caller is checked by them).
+pub(crate) fn create_mediator(s: &AppState, body: CreateMediator) -> Result<User, ApiError> {
+    let mut checks = Checks::default();
+    let (email, hash) = new_person(
+        s,
+        &mut checks,
+        &body.email,
+        Some(&body.password),
+        &body.display_name,
+    )?;
+    checks.finish()?;
+    let new = NewUser {
+        email,
+        password_hash: hash,
+        display_name: body.display_name.trim().to_owned(),
+        role: Role::Mediator,
+        retailer_id: None,
+        locale: Default::default(),
+        time_zone: "UTC".into(),
+    };
+    s.store
+        .create_user(new, uuid::Uuid::new_v4().to_string(), s.clock.now())
+        .map_err(email_taken)
 }
 
 #[utoipa::path(
@@ -51,31 +77,7 @@ pub async fn create(
     JsonBody(body): JsonBody<CreateMediator>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin], "create mediators")?;
-    let user = state
-        .blocking(move |s| {
-            let mut checks = Checks::default();
-            let (email, hash) = new_person(
-                s,
-                &mut checks,
-                &body.email,
-                Some(&body.password),
-                &body.display_name,
-            )?;
-            checks.finish()?;
-            let new = NewUser {
-                email,
-                password_hash: hash,
-                display_name: body.display_name.trim().to_owned(),
-                role: Role::Mediator,
-                retailer_id: None,
-                locale: Default::default(),
-                time_zone: "UTC".into(),
-            };
-            s.store
-                .create_user(new, uuid::Uuid::new_v4().to_string(), s.clock.now())
-                .map_err(email_taken)
-        })
-        .await?;
+    let user = state.blocking(move |s| create_mediator(s, body)).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, "/api/v1/mediators"))
         .json(StaffView::from(&user)))

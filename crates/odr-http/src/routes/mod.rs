@@ -1,20 +1,20 @@
-//! Every route of api.md's main table (statistics and feedback come
-//! later), registered in one place.
+//! Every route of api.md's main table, registered in one place.
 
-mod admin;
-mod attachments;
-mod auth;
-mod complaints;
-mod health;
-mod input;
-mod me;
-mod mediators;
-mod metrics;
-mod openapi;
-mod paging;
-mod retailers;
-mod taxonomy;
-mod transitions;
+pub(crate) mod admin;
+pub(crate) mod attachments;
+pub(crate) mod auth;
+pub(crate) mod complaints;
+pub(crate) mod health;
+pub(crate) mod input;
+pub(crate) mod me;
+pub(crate) mod mediators;
+pub(crate) mod metrics;
+pub(crate) mod openapi;
+pub(crate) mod paging;
+pub(crate) mod retailers;
+pub(crate) mod stats;
+pub(crate) mod taxonomy;
+pub(crate) mod transitions;
 
 use actix_web::web::{self, ServiceConfig};
 
@@ -65,6 +65,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(
                     resource("/retailers/{id}/staff/{user_id}").delete(retailers::remove_staff),
                 )
+                .service(resource("/retailers/{id}/stats").get(stats::retailer_stats))
                 .service(
                     resource("/mediators")
                         .get(mediators::list)
@@ -99,6 +100,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(resource("/complaints/{id}/fulfil").post(transitions::fulfil))
                 .service(resource("/complaints/{id}/mediator").post(transitions::assign_mediator))
                 .service(resource("/complaints/{id}/decision").post(transitions::decide))
-                .service(resource("/complaints/{id}/withdraw").post(transitions::withdraw)),
+                .service(resource("/complaints/{id}/withdraw").post(transitions::withdraw))
+                .service(resource("/complaints/{id}/feedback").post(transitions::feedback)),
         );
 }

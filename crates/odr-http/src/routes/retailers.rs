@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use odr_domain::money::Currency;
 use odr_domain::validation::{limits, Violation};
 use odr_domain::Role;
-use odr_store::{clamp_limit, Cursor, NewRetailer, NewUser, Retailer, RetailerChange};
+use odr_store::{clamp_limit, Cursor, NewRetailer, NewUser, Retailer, RetailerChange, User};
 use serde::Deserialize;
 
 use super::auth::{email_taken, new_person};
@@ -21,11 +21,11 @@ use crate::views::{Items, PublicRetailerView, RetailerView, StaffView};
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Demo Shop", "support_email": "support@demo-shop.test", "locale": "en", "currency": "EUR", "time_zone": "Europe/Berlin"}))]
 pub struct CreateRetailer {
-    name: String,
-    support_email: String,
-    locale: Option<String>,
-    currency: Option<String>,
-    time_zone: Option<String>,
+    pub(crate) name: String,
+    pub(crate) support_email: String,
+    pub(crate) locale: Option<String>,
+    pub(crate) currency: Option<String>,
+    pub(crate) time_zone: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -45,9 +45,9 @@ pub struct PatchRetailer {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "sam@demo-shop.test", "display_name": "Sam"}))]
 pub struct CreateStaff {
-    email: String,
-    display_name: String,
-    password: Option<String>,
+    pub(crate) email: String,
+    pub(crate) display_name: String,
+    pub(crate) password: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -107,6 +107,28 @@ fn managed_retailer(state: &AppState, caller: &Caller, id: &str) -> Result<Retai
     Ok(retailer)
 }
 
+/// Creates a retailer (the API's route and the admin page's form; the
+/// caller is checked by them).
+pub(crate) fn create_retailer(s: &AppState, body: CreateRetailer) -> Result<Retailer, ApiError> {
+    let mut checks = Checks::default();
+    checks.text("name", &body.name, limits::NAME);
+    let email = support_email(&mut checks, &body.support_email);
+    let new = NewRetailer {
+        name: body.name.trim().to_owned(),
+        support_email: email.unwrap_or_default(),
+        locale: checks
+            .locale("locale", body.locale.as_deref())
+            .unwrap_or_default(),
+        currency: currency(&mut checks, body.currency.as_deref()).unwrap_or_default(),
+        time_zone: checks
+            .time_zone("time_zone", body.time_zone.as_deref())
+            .unwrap_or_else(|| "UTC".into()),
+    };
+    checks.finish()?;
+    Ok(s.store
+        .create_retailer(new, uuid::Uuid::new_v4().to_string(), s.clock.now())?)
+}
+
 #[utoipa::path(
     post,
     path = "/api/v1/retailers",
@@ -134,27 +156,7 @@ pub async fn create(
     JsonBody(body): JsonBody<CreateRetailer>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin], "create retailers")?;
-    let retailer = state
-        .blocking(move |s| {
-            let mut checks = Checks::default();
-            checks.text("name", &body.name, limits::NAME);
-            let email = support_email(&mut checks, &body.support_email);
-            let new = NewRetailer {
-                name: body.name.trim().to_owned(),
-                support_email: email.unwrap_or_default(),
-                locale: checks
-                    .locale("locale", body.locale.as_deref())
-                    .unwrap_or_default(),
-                currency: currency(&mut checks, body.currency.as_deref()).unwrap_or_default(),
-                time_zone: checks
-                    .time_zone("time_zone", body.time_zone.as_deref())
-                    .unwrap_or_else(|| "UTC".into()),
-            };
-            checks.finish()?;
-            Ok(s.store
-                .create_retailer(new, uuid::Uuid::new_v4().to_string(), s.clock.now())?)
-        })
-        .await?;
+    let retailer = state.blocking(move |s| create_retailer(s, body)).await?;
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,
@@ -311,6 +313,39 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(RetailerView::from(&retailer)))
 }
 
+/// Adds a staff user to a retailer the caller manages, invited by mail
+/// when there is no password (the API's route and the admin page's form).
+pub(crate) fn add_staff(
+    s: &AppState,
+    caller: &Caller,
+    retailer_id: &str,
+    body: CreateStaff,
+) -> Result<User, ApiError> {
+    let retailer = managed_retailer(s, caller, retailer_id)?;
+    let mut checks = Checks::default();
+    let (email, hash) = new_person(
+        s,
+        &mut checks,
+        &body.email,
+        body.password.as_deref(),
+        &body.display_name,
+    )?;
+    checks.finish()?;
+    let new = NewUser {
+        email,
+        password_hash: hash,
+        display_name: body.display_name.trim().to_owned(),
+        role: Role::RetailerStaff,
+        retailer_id: Some(retailer.id.clone()),
+        locale: retailer.locale,
+        time_zone: retailer.time_zone.clone(),
+    };
+    let id = uuid::Uuid::new_v4().to_string();
+    s.store
+        .create_person(new, id, body.password.is_none(), s.clock.now())
+        .map_err(email_taken)
+}
+
 #[utoipa::path(
     post,
     path = "/api/v1/retailers/{id}/staff",
@@ -343,31 +378,7 @@ pub async fn create_staff(
 ) -> Result<HttpResponse, ApiError> {
     let retailer_id = path.into_inner();
     let user = state
-        .blocking(move |s| {
-            let retailer = managed_retailer(s, &caller, &retailer_id)?;
-            let mut checks = Checks::default();
-            let (email, hash) = new_person(
-                s,
-                &mut checks,
-                &body.email,
-                body.password.as_deref(),
-                &body.display_name,
-            )?;
-            checks.finish()?;
-            let new = NewUser {
-                email,
-                password_hash: hash,
-                display_name: body.display_name.trim().to_owned(),
-                role: Role::RetailerStaff,
-                retailer_id: Some(retailer.id.clone()),
-                locale: retailer.locale,
-                time_zone: retailer.time_zone.clone(),
-            };
-            let id = uuid::Uuid::new_v4().to_string();
-            s.store
-                .create_person(new, id, body.password.is_none(), s.clock.now())
-                .map_err(email_taken)
-        })
+        .blocking(move |s| add_staff(s, &caller, &retailer_id, body))
         .await?;
     state.mail_queued.notify_one();
     Ok(HttpResponse::Created()
@@ -448,17 +459,26 @@ pub async fn remove_staff(
 ) -> Result<HttpResponse, ApiError> {
     let (retailer_id, user_id) = path.into_inner();
     state
-        .blocking(move |s| {
-            managed_retailer(s, &caller, &retailer_id)?;
-            let user = s.store.user(&user_id)?.ok_or(ApiError::NotFound)?;
-            if user.role != Role::RetailerStaff
-                || user.retailer_id.as_deref() != Some(retailer_id.as_str())
-                || !user.is_active()
-            {
-                return Err(ApiError::NotFound);
-            }
-            Ok(s.store.disable_user(&user_id, s.clock.now())?)
-        })
+        .blocking(move |s| remove_staff_member(s, &caller, &retailer_id, &user_id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Disables an active staff user of a retailer the caller manages, at once
+/// (the API's route and the admin page's button); 404 for anyone else.
+pub(crate) fn remove_staff_member(
+    s: &AppState,
+    caller: &Caller,
+    retailer_id: &str,
+    user_id: &str,
+) -> Result<(), ApiError> {
+    managed_retailer(s, caller, retailer_id)?;
+    let user = s.store.user(user_id)?.ok_or(ApiError::NotFound)?;
+    if user.role != Role::RetailerStaff
+        || user.retailer_id.as_deref() != Some(retailer_id)
+        || !user.is_active()
+    {
+        return Err(ApiError::NotFound);
+    }
+    Ok(s.store.disable_user(user_id, s.clock.now())?)
 }

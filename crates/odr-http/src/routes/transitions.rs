@@ -24,7 +24,7 @@ use crate::views::ComplaintView;
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"message": "Thank you, we are looking into it."}))]
 pub struct WithMessage {
-    message: Option<String>,
+    pub(crate) message: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -32,17 +32,17 @@ pub struct WithMessage {
 #[schema(example = json!({"remedy": "partial_refund", "amount": {"amount_minor": 1000, "currency": "EUR"}, "message": "We can refund half."}))]
 pub struct MakeOffer {
     #[schema(value_type = odr_domain::taxonomy::Remedy)]
-    remedy: String,
-    amount: Option<MoneyInput>,
-    message: Option<String>,
-    expires_at: Option<DateTime<Utc>>,
+    pub(crate) remedy: String,
+    pub(crate) amount: Option<MoneyInput>,
+    pub(crate) message: Option<String>,
+    pub(crate) expires_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({}))]
 pub struct AcceptOffer {
-    offer_id: Option<String>,
+    pub(crate) offer_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -50,10 +50,10 @@ pub struct AcceptOffer {
 #[schema(example = json!({"reason": "amount_too_low", "counter_remedy": "full_refund", "message": "I paid 19.99."}))]
 pub struct RejectOffer {
     #[schema(value_type = odr_domain::taxonomy::RejectionReason)]
-    reason: String,
+    pub(crate) reason: String,
     #[schema(value_type = Option<odr_domain::taxonomy::Remedy>)]
-    counter_remedy: Option<String>,
-    message: Option<String>,
+    pub(crate) counter_remedy: Option<String>,
+    pub(crate) message: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -61,15 +61,15 @@ pub struct RejectOffer {
 #[schema(example = json!({"reason": "no_offer", "message": "No answer for two weeks."}))]
 pub struct Escalate {
     #[schema(value_type = odr_domain::taxonomy::EscalationReason)]
-    reason: String,
-    message: Option<String>,
+    pub(crate) reason: String,
+    pub(crate) message: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"mediator_id": "0193a6f2-8d4e-7c1b-9a55-3e2f1b0c4d60"}))]
 pub struct AssignMediator {
-    mediator_id: String,
+    pub(crate) mediator_id: String,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -77,34 +77,200 @@ pub struct AssignMediator {
 #[schema(example = json!({"in_favour_of": "customer", "remedy": "full_refund", "amount": {"amount_minor": 1999, "currency": "EUR"}, "reasoning": "The photos show the damage on arrival."}))]
 pub struct Decision {
     #[schema(value_type = odr_domain::complaint::InFavourOf)]
-    in_favour_of: String,
+    pub(crate) in_favour_of: String,
     #[schema(value_type = Option<odr_domain::taxonomy::Remedy>)]
-    remedy: Option<String>,
-    amount: Option<MoneyInput>,
-    reasoning: String,
+    pub(crate) remedy: Option<String>,
+    pub(crate) amount: Option<MoneyInput>,
+    pub(crate) reasoning: String,
 }
 
 #[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"reason": "Sorted out directly."}))]
 pub struct Withdraw {
-    reason: Option<String>,
+    pub(crate) reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"body": "Here is the photo of the lid.", "phrase_codes": ["photos_attached"]}))]
 pub struct PostMessage {
-    body: Option<String>,
+    pub(crate) body: Option<String>,
     #[schema(value_type = Option<Vec<odr_domain::taxonomy::Phrase>>)]
-    phrase_codes: Option<Vec<String>>,
+    pub(crate) phrase_codes: Option<Vec<String>>,
     /// Attachments of this complaint the message points at.
-    attachment_ids: Option<Vec<String>>,
+    pub(crate) attachment_ids: Option<Vec<String>>,
+}
+
+// The conversions from a request body to the domain's command, with the
+// checks of its codes: the API routes and the web pages share them.
+
+impl WithMessage {
+    pub(crate) fn into_acknowledge(self) -> Command {
+        Command::Acknowledge {
+            message: self.message,
+        }
+    }
+
+    pub(crate) fn into_fulfil(self) -> Command {
+        Command::Fulfil {
+            message: self.message,
+        }
+    }
+}
+
+impl MakeOffer {
+    pub(crate) fn into_command(self) -> Result<Command, ApiError> {
+        let mut checks = Checks::default();
+        let remedy = checks.code("remedy", &self.remedy);
+        checks.finish()?;
+        Ok(Command::Propose(OfferTerms {
+            remedy: remedy.ok_or(ApiError::Internal("checked".into()))?,
+            amount: self.amount,
+            message: self.message,
+            expires_at: self.expires_at,
+        }))
+    }
+}
+
+impl AcceptOffer {
+    pub(crate) fn into_command(self) -> Command {
+        Command::Accept {
+            offer_id: self.offer_id,
+        }
+    }
+}
+
+impl RejectOffer {
+    pub(crate) fn into_command(self) -> Result<Command, ApiError> {
+        let mut checks = Checks::default();
+        let reason = checks.code("reason", &self.reason);
+        let counter_remedy = checks.optional_code("counter_remedy", self.counter_remedy.as_deref());
+        checks.finish()?;
+        Ok(Command::Reject {
+            reason: reason.ok_or(ApiError::Internal("checked".into()))?,
+            counter_remedy,
+            message: self.message,
+        })
+    }
+}
+
+impl Escalate {
+    pub(crate) fn into_command(self) -> Result<Command, ApiError> {
+        let mut checks = Checks::default();
+        let reason = checks.code("reason", &self.reason);
+        checks.finish()?;
+        Ok(Command::Escalate {
+            reason: reason.ok_or(ApiError::Internal("checked".into()))?,
+            message: self.message,
+        })
+    }
+}
+
+impl AssignMediator {
+    /// The mediator must be an active one (read from the store).
+    pub(crate) fn into_command(self, s: &AppState) -> Result<Command, ApiError> {
+        let mediator = s
+            .store
+            .user(&self.mediator_id)?
+            .filter(|u| u.role == Role::Mediator && u.is_active())
+            .ok_or_else(|| {
+                ApiError::validation_one(
+                    "mediator_id",
+                    "unknown_mediator",
+                    "No active mediator has this id.",
+                )
+            })?;
+        Ok(Command::AssignMediator {
+            mediator: MediatorRef {
+                id: mediator.id,
+                display_name: mediator.display_name,
+            },
+        })
+    }
+}
+
+impl Decision {
+    pub(crate) fn into_command(self) -> Result<Command, ApiError> {
+        let mut checks = Checks::default();
+        let remedy = checks.optional_code("remedy", self.remedy.as_deref());
+        let in_favour_of = match self.in_favour_of.as_str() {
+            "customer" => Some(InFavourOf::Customer),
+            "retailer" => Some(InFavourOf::Retailer),
+            "split" => Some(InFavourOf::Split),
+            _ => {
+                checks.push(Err(odr_domain::validation::Violation::new(
+                    "in_favour_of",
+                    "unknown_code",
+                    "Use customer, retailer or split.",
+                )));
+                None
+            }
+        };
+        checks.finish()?;
+        Ok(Command::Decide(RulingTerms {
+            in_favour_of: in_favour_of.ok_or(ApiError::Internal("checked".into()))?,
+            remedy,
+            amount: self.amount,
+            reasoning: self.reasoning,
+        }))
+    }
+}
+
+impl Withdraw {
+    pub(crate) fn into_command(self) -> Command {
+        Command::Withdraw {
+            reason: self.reason,
+        }
+    }
+}
+
+impl PostMessage {
+    pub(crate) fn into_command(self) -> Result<Command, ApiError> {
+        let mut checks = Checks::default();
+        let codes = self.phrase_codes.unwrap_or_default();
+        if codes.len() > 20 {
+            checks.push(Err(odr_domain::validation::Violation::new(
+                "phrase_codes",
+                "too_many",
+                "At most 20 phrases in one message.",
+            )));
+        }
+        let phrase_codes: Vec<Phrase> = codes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| checks.code(&format!("phrase_codes[{i}]"), c))
+            .collect();
+        let attachment_ids = self.attachment_ids.unwrap_or_default();
+        if attachment_ids.len() > 20 {
+            checks.push(Err(odr_domain::validation::Violation::new(
+                "attachment_ids",
+                "too_many",
+                "At most 20 attachments in one message.",
+            )));
+        }
+        checks.finish()?;
+        Ok(Command::Message {
+            body: self.body,
+            phrase_codes,
+            attachment_ids,
+        })
+    }
+}
+
+impl GiveFeedback {
+    pub(crate) fn into_command(self) -> Command {
+        Command::Feedback {
+            score: self.score,
+            comment: self.comment,
+        }
+    }
 }
 
 /// Loads what the caller may see and sends the event down the one
-/// transition path (`Store::transition`).
-fn send(
+/// transition path (`Store::transition`). The web pages send through here
+/// too.
+pub(crate) fn send(
     s: &AppState,
     caller: &Caller,
     if_match: &IfMatch,
@@ -186,9 +352,7 @@ pub async fn acknowledge(
     id: Id,
     JsonBody(body): JsonBody<WithMessage>,
 ) -> Result<HttpResponse, ApiError> {
-    let command = Command::Acknowledge {
-        message: body.message,
-    };
+    let command = body.into_acknowledge();
     transition(state, caller, if_match, id.into_inner(), command).await
 }
 
@@ -216,15 +380,7 @@ pub async fn offer(
     id: Id,
     JsonBody(body): JsonBody<MakeOffer>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut checks = Checks::default();
-    let remedy = checks.code("remedy", &body.remedy);
-    checks.finish()?;
-    let command = Command::Propose(OfferTerms {
-        remedy: remedy.ok_or(ApiError::Internal("checked".into()))?,
-        amount: body.amount,
-        message: body.message,
-        expires_at: body.expires_at,
-    });
+    let command = body.into_command()?;
     transition(state, caller, if_match, id.into_inner(), command).await
 }
 
@@ -252,9 +408,7 @@ pub async fn accept(
     id: Id,
     JsonBody(body): JsonBody<AcceptOffer>,
 ) -> Result<HttpResponse, ApiError> {
-    let command = Command::Accept {
-        offer_id: body.offer_id,
-    };
+    let command = body.into_command();
     transition(state, caller, if_match, id.into_inner(), command).await
 }
 
@@ -282,15 +436,7 @@ pub async fn reject(
     id: Id,
     JsonBody(body): JsonBody<RejectOffer>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut checks = Checks::default();
-    let reason = checks.code("reason", &body.reason);
-    let counter_remedy = checks.optional_code("counter_remedy", body.counter_remedy.as_deref());
-    checks.finish()?;
-    let command = Command::Reject {
-        reason: reason.ok_or(ApiError::Internal("checked".into()))?,
-        counter_remedy,
-        message: body.message,
-    };
+    let command = body.into_command()?;
     transition(state, caller, if_match, id.into_inner(), command).await
 }
 
@@ -318,13 +464,7 @@ pub async fn escalate(
     id: Id,
     JsonBody(body): JsonBody<Escalate>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut checks = Checks::default();
-    let reason = checks.code("reason", &body.reason);
-    checks.finish()?;
-    let command = Command::Escalate {
-        reason: reason.ok_or(ApiError::Internal("checked".into()))?,
-        message: body.message,
-    };
+    let command = body.into_command()?;
     transition(state, caller, if_match, id.into_inner(), command).await
 }
 
@@ -352,9 +492,7 @@ pub async fn fulfil(
     id: Id,
     JsonBody(body): JsonBody<WithMessage>,
 ) -> Result<HttpResponse, ApiError> {
-    let command = Command::Fulfil {
-        message: body.message,
-    };
+    let command = body.into_fulfil();
     transition(state, caller, if_match, id.into_inner(), command).await
 }
 
@@ -386,23 +524,7 @@ pub async fn assign_mediator(
     let role = caller.role();
     let view = state
         .blocking(move |s| {
-            let mediator = s
-                .store
-                .user(&body.mediator_id)?
-                .filter(|u| u.role == Role::Mediator && u.is_active())
-                .ok_or_else(|| {
-                    ApiError::validation_one(
-                        "mediator_id",
-                        "unknown_mediator",
-                        "No active mediator has this id.",
-                    )
-                })?;
-            let command = Command::AssignMediator {
-                mediator: MediatorRef {
-                    id: mediator.id,
-                    display_name: mediator.display_name,
-                },
-            };
+            let command = body.into_command(s)?;
             let saved = send(s, &caller, &if_match, &id, &command)?;
             view(s, &caller, &saved)
         })
@@ -435,28 +557,7 @@ pub async fn decide(
     id: Id,
     JsonBody(body): JsonBody<Decision>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut checks = Checks::default();
-    let remedy = checks.optional_code("remedy", body.remedy.as_deref());
-    let in_favour_of = match body.in_favour_of.as_str() {
-        "customer" => Some(InFavourOf::Customer),
-        "retailer" => Some(InFavourOf::Retailer),
-        "split" => Some(InFavourOf::Split),
-        _ => {
-            checks.push(Err(odr_domain::validation::Violation::new(
-                "in_favour_of",
-                "unknown_code",
-                "Use customer, retailer or split.",
-            )));
-            None
-        }
-    };
-    checks.finish()?;
-    let command = Command::Decide(RulingTerms {
-        in_favour_of: in_favour_of.ok_or(ApiError::Internal("checked".into()))?,
-        remedy,
-        amount: body.amount,
-        reasoning: body.reasoning,
-    });
+    let command = body.into_command()?;
     transition(state, caller, if_match, id.into_inner(), command).await
 }
 
@@ -484,9 +585,7 @@ pub async fn withdraw(
     id: Id,
     JsonBody(body): JsonBody<Withdraw>,
 ) -> Result<HttpResponse, ApiError> {
-    let command = Command::Withdraw {
-        reason: body.reason,
-    };
+    let command = body.into_command();
     transition(state, caller, if_match, id.into_inner(), command).await
 }
 
@@ -515,55 +614,40 @@ pub async fn post_message(
     id: Id,
     JsonBody(body): JsonBody<PostMessage>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut checks = Checks::default();
-    let codes = body.phrase_codes.unwrap_or_default();
-    if codes.len() > 20 {
-        checks.push(Err(odr_domain::validation::Violation::new(
-            "phrase_codes",
-            "too_many",
-            "At most 20 phrases in one message.",
-        )));
-    }
-    let phrase_codes: Vec<Phrase> = codes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, c)| checks.code(&format!("phrase_codes[{i}]"), c))
-        .collect();
-    let attachment_ids = body.attachment_ids.unwrap_or_default();
-    if attachment_ids.len() > 20 {
-        checks.push(Err(odr_domain::validation::Violation::new(
-            "attachment_ids",
-            "too_many",
-            "At most 20 attachments in one message.",
-        )));
-    }
-    checks.finish()?;
-    let command = Command::Message {
-        body: body.body,
-        phrase_codes,
-        attachment_ids: attachment_ids.clone(),
-    };
+    let command = body.into_command()?;
     let id = id.into_inner();
     let location = format!("/api/v1/complaints/{id}/messages");
     let message = state
-        .blocking(move |s| {
-            if !attachment_ids.is_empty() {
-                visible_complaint(s, &caller, &id)?;
-                unknown_attachments(s, &id, &attachment_ids)?;
-            }
-            let saved = send(s, &caller, &if_match, &id, &command)?;
-            let seq = saved.complaint.last_seq();
-            s.store
-                .messages(&id)?
-                .into_iter()
-                .find(|m| m.seq == seq)
-                .ok_or_else(|| ApiError::Internal("message row missing".into()))
-        })
+        .blocking(move |s| send_message(s, &caller, &if_match, &id, &command))
         .await?;
     state.mail_queued.notify_one();
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location))
         .json(message))
+}
+
+/// Sends a `message` command (from [`PostMessage::into_command`]) after
+/// checking the attachments it points at; the message as stored.
+pub(crate) fn send_message(
+    s: &AppState,
+    caller: &Caller,
+    if_match: &IfMatch,
+    id: &str,
+    command: &Command,
+) -> Result<odr_store::StoredMessage, ApiError> {
+    if let Command::Message { attachment_ids, .. } = command {
+        if !attachment_ids.is_empty() {
+            visible_complaint(s, caller, id)?;
+            unknown_attachments(s, id, attachment_ids)?;
+        }
+    }
+    let saved = send(s, caller, if_match, id, command)?;
+    let seq = saved.complaint.last_seq();
+    s.store
+        .messages(id)?
+        .into_iter()
+        .find(|m| m.seq == seq)
+        .ok_or_else(|| ApiError::Internal("message row missing".into()))
 }
 
 /// 422 naming each `attachment_ids[i]` that is not an attachment of this
@@ -587,4 +671,54 @@ fn unknown_attachments(s: &AppState, id: &str, wanted: &[String]) -> Result<(), 
     } else {
         Err(ApiError::Validation { errors })
     }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"score": 4, "comment": "Quick and fair."}))]
+pub struct GiveFeedback {
+    /// 1 (not at all satisfied) to 5 (very satisfied).
+    #[schema(minimum = 1, maximum = 5)]
+    pub(crate) score: i64,
+    /// At most 5,000 characters.
+    pub(crate) comment: Option<String>,
+}
+
+/// The customer rates a closed complaint, once: 201 with the feedback. The
+/// complaint stays `closed`; the log gains a `feedback` event.
+#[utoipa::path(
+    post,
+    path = "/api/v1/complaints/{id}/feedback",
+    tag = "transitions",
+    summary = "Give feedback on a closed complaint (its customer, once)",
+    request_body = GiveFeedback,
+    params(
+        ("id" = String, Path, description = "Complaint id."),
+        super::openapi::TransitionHeaders,
+        super::openapi::IdempotencyHeader
+    ),
+    responses(
+        (status = 201, description = "The feedback.", body = odr_store::StoredFeedback),
+        super::openapi::TransitionErrors
+    ),
+    security(("bearer" = []))
+)]
+pub async fn feedback(
+    state: web::Data<AppState>,
+    caller: Caller,
+    if_match: IfMatch,
+    id: Id,
+    JsonBody(body): JsonBody<GiveFeedback>,
+) -> Result<HttpResponse, ApiError> {
+    let command = body.into_command();
+    let id = id.into_inner();
+    let given = state
+        .blocking(move |s| {
+            send(s, &caller, &if_match, &id, &command)?;
+            s.store
+                .feedback(&id)?
+                .ok_or_else(|| ApiError::Internal("feedback row missing".into()))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(given))
 }

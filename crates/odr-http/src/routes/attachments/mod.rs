@@ -3,7 +3,7 @@
 //! and downloading one. Each upload is an `attachment` event sent down the
 //! one transition path, so the machine decides who may add evidence when.
 
-mod files;
+pub(crate) mod files;
 
 use actix_multipart::Multipart;
 use actix_web::http::header::{
@@ -68,7 +68,7 @@ fn download_path(complaint_id: &str, id: &str) -> String {
 
 /// A stand-in for the evidence, to ask the machine whether this caller may
 /// add any at all before a byte is read.
-fn probe() -> Command {
+pub(crate) fn probe() -> Command {
     Command::Attach(Evidence {
         attachment_id: "probe".into(),
         file_name: "probe".into(),
@@ -137,20 +137,7 @@ pub async fn upload(
     // decided before a byte of the file is read.
     let id = path.into_inner();
     let who = caller.clone();
-    let complaint_id = state
-        .blocking(move |s| {
-            let stored = case_file(s, &who, &id)?;
-            stored.complaint.apply(
-                &probe(),
-                &who.actor(),
-                s.clock.now(),
-                &s.policy,
-                &Calendar::default(),
-                "probe",
-            )?;
-            Ok(stored.complaint.facts().id.clone())
-        })
-        .await?;
+    let complaint_id = state.blocking(move |s| may_attach(s, &who, &id)).await?;
     let limit = state.http.attachment_max_bytes;
     let declared = req
         .headers()
@@ -169,6 +156,44 @@ pub async fn upload(
             "Attach the file in a field named `file`.",
         )
     })?;
+    let caption = form.caption;
+    let attachment = state
+        .blocking(move |s| {
+            record_attachment(s, &caller, &complaint_id, received, file_name, caption)
+        })
+        .await?;
+    let view = AttachmentView::of(attachment);
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, view.download_url.clone()))
+        .json(view))
+}
+
+/// Whether `caller` may add evidence to complaint `id` now (asked of the
+/// machine before a byte is read): the complaint's id, or the refusal.
+pub(crate) fn may_attach(s: &AppState, caller: &Caller, id: &str) -> Result<String, ApiError> {
+    let stored = case_file(s, caller, id)?;
+    stored.complaint.apply(
+        &probe(),
+        &caller.actor(),
+        s.clock.now(),
+        &s.policy,
+        &Calendar::default(),
+        "probe",
+    )?;
+    Ok(stored.complaint.facts().id.clone())
+}
+
+/// Puts a received file in place and records it as an `attachment` event
+/// down the one transition path; the attachment as stored. The API upload
+/// and the web pages share it.
+pub(crate) fn record_attachment(
+    s: &AppState,
+    caller: &Caller,
+    complaint_id: &str,
+    received: Received,
+    file_name: String,
+    caption: Option<String>,
+) -> Result<StoredAttachment, ApiError> {
     let attachment_id = uuid::Uuid::new_v4().to_string();
     let evidence = Evidence {
         attachment_id: attachment_id.clone(),
@@ -176,43 +201,40 @@ pub async fn upload(
         content_type: received.content_type.to_owned(),
         size: i64::try_from(received.size).unwrap_or(i64::MAX),
         sha256: received.sha256.clone(),
-        caption: form.caption,
+        caption,
     };
-    let attachment = state
-        .blocking(move |s| {
-            let target = s
-                .http
-                .attachment_dir
-                .join(storage_key(&complaint_id, &attachment_id));
-            put_in_place(&received.temp, &target)?;
-            let stored = visible_complaint(s, &caller, &complaint_id)?;
-            let sent = s.store.transition(
-                &stored,
-                &Command::Attach(evidence),
-                &caller.actor(),
-                s.clock.now(),
-                &s.policy,
-                s.rules,
-            );
-            if let Err(e) = sent {
-                // Surely not written: the file goes too. (After a store
-                // error the file stays; an orphan is harmless.)
-                if matches!(e, TransitionError::Refused(_) | TransitionError::LostRace) {
-                    let _ = std::fs::remove_file(&target);
-                }
-                return Err(e.into());
-            }
-            s.metrics
-                .transition(odr_domain::complaint::EventKind::Attachment.code());
-            s.store
-                .attachment(&complaint_id, &attachment_id)?
-                .ok_or_else(|| ApiError::Internal("attachment row missing".into()))
-        })
-        .await?;
-    let view = AttachmentView::of(attachment);
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, view.download_url.clone()))
-        .json(view))
+    let target = s
+        .http
+        .attachment_dir
+        .join(storage_key(complaint_id, &attachment_id));
+    if let Some(folder) = target.parent() {
+        std::fs::create_dir_all(folder).map_err(|e| {
+            ApiError::Internal(format!("could not create the attachment folder: {e}"))
+        })?;
+    }
+    put_in_place(&received.temp, &target)?;
+    let stored = visible_complaint(s, caller, complaint_id)?;
+    let sent = s.store.transition(
+        &stored,
+        &Command::Attach(evidence),
+        &caller.actor(),
+        s.clock.now(),
+        &s.policy,
+        s.rules,
+    );
+    if let Err(e) = sent {
+        // Surely not written: the file goes too. (After a store
+        // error the file stays; an orphan is harmless.)
+        if matches!(e, TransitionError::Refused(_) | TransitionError::LostRace) {
+            let _ = std::fs::remove_file(&target);
+        }
+        return Err(e.into());
+    }
+    s.metrics
+        .transition(odr_domain::complaint::EventKind::Attachment.code());
+    s.store
+        .attachment(complaint_id, &attachment_id)?
+        .ok_or_else(|| ApiError::Internal("attachment row missing".into()))
 }
 
 /// The fields of an upload form.
@@ -380,17 +402,30 @@ pub async fn download(
 ) -> Result<HttpResponse, ApiError> {
     let (id, attachment_id) = path.into_inner();
     let (attachment, bytes) = state
-        .blocking(move |s| {
-            case_file(s, &caller, &id)?;
-            let a = s
-                .store
-                .attachment(&id, &attachment_id)?
-                .ok_or(ApiError::NotFound)?;
-            let bytes = std::fs::read(s.http.attachment_dir.join(&a.storage_key))
-                .map_err(|e| ApiError::Internal(format!("attachment {} unreadable: {e}", a.id)))?;
-            Ok((a, bytes))
-        })
+        .blocking(move |s| read_attachment(s, &caller, &id, &attachment_id))
         .await?;
+    Ok(download_response(attachment, bytes))
+}
+
+/// An attachment and its bytes, for those who may read the case file.
+pub(crate) fn read_attachment(
+    s: &AppState,
+    caller: &Caller,
+    id: &str,
+    attachment_id: &str,
+) -> Result<(StoredAttachment, Vec<u8>), ApiError> {
+    case_file(s, caller, id)?;
+    let a = s
+        .store
+        .attachment(id, attachment_id)?
+        .ok_or(ApiError::NotFound)?;
+    let bytes = std::fs::read(s.http.attachment_dir.join(&a.storage_key))
+        .map_err(|e| ApiError::Internal(format!("attachment {} unreadable: {e}", a.id)))?;
+    Ok((a, bytes))
+}
+
+/// The bytes as a download no browser renders in place.
+pub(crate) fn download_response(attachment: StoredAttachment, bytes: Vec<u8>) -> HttpResponse {
     let disposition = ContentDisposition {
         disposition: DispositionType::Attachment,
         parameters: vec![
@@ -402,7 +437,7 @@ pub async fn download(
             }),
         ],
     };
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, attachment.content_type))
         .insert_header(disposition)
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
@@ -410,5 +445,5 @@ pub async fn download(
         // actix writes its own length on the wire; saying it here too keeps
         // it visible to in-process callers and tests.
         .insert_header((header::CONTENT_LENGTH, bytes.len().to_string()))
-        .body(bytes))
+        .body(bytes)
 }

@@ -1,0 +1,103 @@
+//! The web pages: server-rendered HTML for customers, retailer staff,
+//! mediators and admins, served by the same binary as the API.
+//!
+//! Why server-rendered (docs/web.md): every page is built from the same
+//! store calls and the same domain answers as the API (`allowed_actions`
+//! decides which buttons appear), forms work without JavaScript, the
+//! templates and assets are embedded with `include_str!`, and there is no
+//! second toolchain to build or keep secure. A little progressive
+//! enhancement (`assets/app.js`) adds comfort, never function.
+//!
+//! - `render`: the templates, their words in five languages, the page frame;
+//! - `session`: who is visiting (session cookie), their language, the
+//!   CSRF token and the form extractor that checks it;
+//! - `failure`: what a page shows when something is refused or breaks;
+//! - `words`: times and durations in words ("2 days 4 hours left for the
+//!   shop to answer");
+//! - `account`: home, sign-in (password and magic link), register,
+//!   sign-out, the language switch; `assets`: CSS, script, favicon.
+//! - `lists`: a customer's complaints, the shop's inbox, the mediation
+//!   queue; `admin`: retailers, staff, mediators, assigning, dead mail;
+//!   `dashboard` and `charts`: a shop's statistics as server-drawn SVG.
+//! - `complaint`: filing by icons, and one complaint's page (timeline,
+//!   offer card, case file, messages, evidence, feedback) with its forms.
+
+mod account;
+mod admin;
+mod assets;
+mod charts;
+mod complaint;
+mod dashboard;
+mod failure;
+mod lists;
+mod render;
+mod session;
+mod words;
+
+use actix_web::web::{self, ServiceConfig};
+
+use crate::framework_errors::method_not_allowed;
+
+pub use failure::PageError;
+pub use render::{render, Strings};
+pub use session::{PageForm, Visitor};
+pub use words::{complaint_time_left, duration_in_words, time_left, TimeLeft};
+
+/// Registers the pages; each resource answers 405 for other methods.
+pub fn configure(cfg: &mut ServiceConfig) {
+    let resource = |path: &str| web::resource(path).default_service(method_not_allowed());
+    cfg.service(resource("/").get(account::home))
+        .service(
+            resource("/sign-in")
+                .get(account::sign_in_page)
+                .post(account::sign_in),
+        )
+        .service(resource("/sign-in/link").post(account::send_link))
+        .service(resource("/sign-in/redeem").post(account::redeem_link))
+        .service(
+            resource("/register")
+                .get(account::register_page)
+                .post(account::register),
+        )
+        .service(resource("/sign-out").post(account::sign_out))
+        .service(resource("/locale").post(account::switch_locale))
+        // The complaint pages (`complaint`): `/complaints/new` before
+        // `/complaints/{id}`.
+        .service(
+            resource("/complaints/new")
+                .get(complaint::new_page)
+                .post(complaint::file),
+        )
+        .service(resource("/complaints/{id}").get(complaint::page))
+        .service(resource("/complaints/{id}/evidence/{attachment_id}").get(complaint::download))
+        .service(resource("/complaints/{id}/acknowledge").post(complaint::acknowledge))
+        .service(resource("/complaints/{id}/offers").post(complaint::offer))
+        .service(resource("/complaints/{id}/accept").post(complaint::accept))
+        .service(resource("/complaints/{id}/reject").post(complaint::reject))
+        .service(resource("/complaints/{id}/escalate").post(complaint::escalate))
+        .service(resource("/complaints/{id}/fulfil").post(complaint::fulfil))
+        .service(resource("/complaints/{id}/mediator").post(complaint::assign_mediator))
+        .service(resource("/complaints/{id}/decision").post(complaint::decide))
+        .service(resource("/complaints/{id}/withdraw").post(complaint::withdraw))
+        .service(resource("/complaints/{id}/messages").post(complaint::message))
+        .service(resource("/complaints/{id}/evidence").post(complaint::evidence))
+        .service(resource("/complaints/{id}/feedback").post(complaint::feedback))
+        .service(resource("/assets/{file}").get(assets::asset));
+    // The staff pages. `/complaints` is one resource: a POST to it (filing)
+    // belongs on this line, not on a second resource of the same path.
+    cfg.service(resource("/complaints").get(lists::my_complaints))
+        .service(resource("/inbox").get(lists::inbox))
+        .service(resource("/queue").get(lists::queue))
+        .service(resource("/dashboard").get(dashboard::dashboard))
+        .service(resource("/admin").get(admin::overview))
+        .service(resource("/admin/retailers").post(admin::create_retailer_form))
+        .service(resource("/admin/retailers/{id}").get(admin::retailer))
+        .service(resource("/admin/retailers/{id}/staff").post(admin::add_staff_form))
+        .service(
+            resource("/admin/retailers/{id}/staff/{user_id}/remove").post(admin::remove_staff_form),
+        )
+        .service(resource("/admin/mediators").post(admin::create_mediator_form))
+        .service(resource("/admin/complaints/{id}/mediator").post(admin::assign_mediator_form))
+        .service(resource("/admin/mail").get(admin::mail))
+        .service(resource("/admin/mail/{id}/retry").post(admin::retry_mail_form));
+}
