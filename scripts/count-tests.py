@@ -6,8 +6,8 @@ A test's backend is read from its name: a word `sqlite` or `postgres`
 `::`, `_`, `-` and `/`, so `store::sqlite::applies_transition`,
 `applies_transition_postgres` and a test binary named `postgres` all count.
 A test with neither is backend-independent. Tests that name one backend but
-have no twin naming the other are listed (`fault::` tests aside): the same
-tests should run on both.
+have no twin naming the other are listed (`fault::` and `scale::` tests
+aside): the same tests should run on both.
 
 usage: count-tests.py [JUNIT_XML]   (default target/nextest/ci/junit.xml)
 """
@@ -55,8 +55,9 @@ def main():
                 failed[backend] += 1
         if broke:
             failures.append(name)
-        # Fault tests (a PostgreSQL restart, say) belong to one database.
-        if len(on) == 1 and "independent" not in on and "fault" not in words:
+        # Fault tests (a PostgreSQL restart, say) and the multi-process
+        # scale test belong to one database.
+        if len(on) == 1 and "independent" not in on and not {"fault", "scale"} & set(words):
             twins.setdefault(twin_key(words), {}).update({backend: name for backend in on})
 
     total = sum(1 for _ in root.iter("testcase"))

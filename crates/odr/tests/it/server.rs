@@ -66,6 +66,28 @@ impl Site {
         }
     }
 
+    /// A site on a database the caller provides and removes (a PostgreSQL
+    /// cluster of the test's own, say); only the working directory is the
+    /// site's.
+    pub fn on_database(database_url: &str) -> Site {
+        let dir = tempfile::Builder::new()
+            .prefix("odr-it-")
+            .tempdir()
+            .expect("cannot create a working directory for odr");
+        let root = dir
+            .path()
+            .canonicalize()
+            .expect("cannot resolve the working directory");
+        fs::create_dir(root.join("logs")).expect("cannot create the log directory");
+        Site {
+            root,
+            database_url: database_url.to_owned(),
+            db: None,
+            runs: AtomicU32::new(0),
+            _dir: dir,
+        }
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -130,7 +152,12 @@ impl Site {
     }
 
     pub fn spawn_with(&self, args: &[&str], env: &[(&str, &str)]) -> Server {
-        let addr = free_address();
+        self.spawn_at(free_address(), args, env)
+    }
+
+    /// Starts `odr ARGS` listening on `addr` (a restart on the address a
+    /// killed server had) without waiting for it.
+    pub fn spawn_at(&self, addr: SocketAddr, args: &[&str], env: &[(&str, &str)]) -> Server {
         let listen = addr.to_string();
         let public_url = format!("http://{addr}");
         let mut all = vec![
@@ -187,7 +214,7 @@ impl Site {
 /// so that no outgoing connection (to PostgreSQL, to the SMTP sink) takes
 /// it between this check and the server's bind; drawn at random so that
 /// test processes running side by side do not pick the same one.
-fn free_address() -> SocketAddr {
+pub fn free_address() -> SocketAddr {
     use std::hash::{BuildHasher, Hasher};
     for attempt in 0..200u32 {
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();
@@ -339,6 +366,21 @@ impl Server {
             .status()
             .expect("cannot run kill");
         assert!(status.success(), "kill -TERM failed");
+    }
+
+    /// `kill -9`: the process ends at once, in the middle of whatever it
+    /// was doing; returns when it is gone.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("cannot send SIGKILL to odr");
+        self.child.wait().expect("cannot wait for the killed odr");
+    }
+
+    /// Whether the process still runs.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .try_wait()
+            .expect("cannot wait for odr serve")
+            .is_none()
     }
 
     /// Waits up to `timeout` for the process to exit.
