@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs, and only what is missing, so a second run
 # costs a few checks: rustfmt and clippy, cargo-nextest, the PostgreSQL server
-# tools (for a throwaway cluster when no server runs) and libpq's headers,
+# tools (for a throwaway cluster when no server runs, and the cluster the
+# fault tests stop and start under load) and libpq's headers,
 # curl and jq (the README walkthrough test runs it as written), and Python's
-# aiosmtpd (the SMTP sink of the mail tests) and schemathesis 4 (fuzzes the
-# running server against its /openapi.json).
+# aiosmtpd (the SMTP sink of the mail tests), schemathesis 4 (fuzzes the
+# running server against its /openapi.json), and Debian's Chromium with
+# playwright-core from npm (the browser journeys in tests/browser).
 set -euo pipefail
 
 say() { printf 'test-setup: %s\n' "$*" >&2; }
@@ -35,6 +37,8 @@ pg_server_tools || packages+=(postgresql)
 have psql || packages+=(postgresql-client)
 have curl || packages+=(curl)
 have jq || packages+=(jq)
+# Debian's Chromium for the browser journeys (crates/odr/tests/it/browser.rs).
+[ -x /usr/bin/chromium ] || packages+=(chromium)
 dpkg-query -W -f='${Status}' libpq-dev 2>/dev/null | grep -q 'install ok installed' ||
     packages+=(libpq-dev)
 if [ ${#packages[@]} -gt 0 ]; then
@@ -55,5 +59,25 @@ if ! command -v st >/dev/null 2>&1 || ! st --version 2>/dev/null | grep -q 'vers
     say "pip install schemathesis 4"
     python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore 'schemathesis>=4,<5'
 fi
+
+# --- Browser journeys -----------------------------------------------------------
+# playwright-core at the version tests/browser/package-lock.json pins; it
+# drives /usr/bin/chromium (no browser download). Reinstalled when the lock
+# file is newer than what npm last installed.
+browser="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/browser"
+if ! have node || ! have npm; then
+    say "node and npm (Node.js 20 or later) are needed for the browser journeys in $browser"
+    exit 1
+fi
+if [ ! -f "$browser/node_modules/.package-lock.json" ] ||
+    [ "$browser/package-lock.json" -nt "$browser/node_modules/.package-lock.json" ] ||
+    [ "$browser/package.json" -nt "$browser/node_modules/.package-lock.json" ]; then
+    say "npm ci --prefix $browser"
+    npm ci --prefix "$browser" --no-audit --no-fund --loglevel=error
+fi
+node -e 'require(process.argv[1])' "$browser/node_modules/playwright-core" ||
+    { say "playwright-core did not install into $browser/node_modules"; exit 1; }
+/usr/bin/chromium --version >/dev/null 2>&1 ||
+    { say "/usr/bin/chromium does not run"; exit 1; }
 
 say "ready"

@@ -4,6 +4,7 @@
 //! links once.
 
 mod client;
+mod load;
 mod server;
 
 /// Runs test bodies on each backend, as `sqlite::name` and `postgres::name`,
@@ -29,7 +30,10 @@ macro_rules! on_databases {
 }
 
 mod bootstrap;
+mod browser;
+mod fault;
 mod processes;
+mod scale;
 mod schemathesis;
 mod shutdown;
 mod startup;
