@@ -16,7 +16,7 @@ WORKSPACE := --workspace --all-features
 # Where the `ci` nextest profile writes its report (see .config/nextest.toml).
 JUNIT := target/nextest/ci/junit.xml
 
-.PHONY: help run test fmt lint clean test-steps nextest
+.PHONY: help run test fmt lint clean test-steps nextest screenshots bench
 
 help:
 	@echo 'make run     build odr, migrate, seed the demo data and serve (sqlite://data/odr.db)'
@@ -24,6 +24,8 @@ help:
 	@echo 'make fmt     format the code'
 	@echo 'make lint    check formatting and run clippy with warnings as errors'
 	@echo 'make clean   remove build output (keeps data/)'
+	@echo 'make screenshots  run the browser journeys and refresh docs/screenshots/'
+	@echo 'make bench   load test odr serve on SQLite and PostgreSQL against the databases'\'' own limit (docs/benchmarks.md)'
 
 run:
 	$(CARGO) build -p odr
@@ -68,3 +70,27 @@ lint:
 
 clean:
 	$(CARGO) clean
+
+# The browser journeys (crates/odr/tests/it/browser.rs) screenshot every page
+# under $(TARGET_DIR)/browser/; the README shows the ones in docs/screenshots/.
+BROWSER_OUT := $(abspath $(TARGET_DIR))/browser
+screenshots:
+	bash scripts/test-setup.sh
+	ODR_BROWSER_OUT=$(BROWSER_OUT) $(CARGO) nextest run $(WORKSPACE) -E 'test(browser::)'
+	rm -f docs/screenshots/*.png
+	mkdir -p docs/screenshots
+	cp $(BROWSER_OUT)/docs/*.png docs/screenshots/
+	@ls -l docs/screenshots/
+
+# Not part of `make test`: release builds, a few minutes of load, databases
+# odr_bench_* on the PostgreSQL server of ensure-postgres.sh (127.0.0.1:5432
+# when it answers). Knobs (see docs/benchmarks.md): ODR_BENCH_SECS (20),
+# ODR_BENCH_CLIENTS (32), ODR_BENCH_BACKENDS (sqlite,postgres),
+# ODR_BENCH_LIST_SIZES (10000,1000000; empty skips the list), BENCH_ARGS.
+BENCH_ARGS ?=
+bench:
+	$(CARGO) build --release -p odr -p odr-bench
+	@command -v pgbench >/dev/null || ls /usr/lib/postgresql/*/bin/pgbench >/dev/null 2>&1 || \
+		{ echo 'bench: installing pgbench (postgresql-client)'; apt-get install -y postgresql-client >/dev/null; }
+	bash scripts/ensure-postgres.sh bash -c 'ODR_BENCH_PG=$${ODR_BENCH_PG:-$${ODR_TEST_POSTGRES_URL%/*}} \
+		$(TARGET_DIR)/release/odr-bench --odr $(TARGET_DIR)/release/odr $(BENCH_ARGS)'
