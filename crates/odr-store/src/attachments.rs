@@ -103,17 +103,23 @@ pub(crate) fn write_attachment(
     Ok(())
 }
 
+/// A complaint's attachments, oldest first, on `conn`.
+pub(crate) fn attachments_on(
+    conn: &mut DbConnection,
+    complaint_id: &str,
+) -> Result<Vec<StoredAttachment>, StoreError> {
+    let rows: Vec<AttachmentRow> = attachments::table
+        .filter(attachments::complaint_id.eq(complaint_id))
+        .order((attachments::seq.asc(), attachments::id.asc()))
+        .select(AttachmentRow::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(AttachmentRow::restore).collect())
+}
+
 impl Store {
     /// A complaint's attachments, oldest first.
     pub fn attachments_of(&self, complaint_id: &str) -> Result<Vec<StoredAttachment>, StoreError> {
-        self.with_conn(|conn| {
-            let rows: Vec<AttachmentRow> = attachments::table
-                .filter(attachments::complaint_id.eq(complaint_id))
-                .order((attachments::seq.asc(), attachments::id.asc()))
-                .select(AttachmentRow::as_select())
-                .load(conn)?;
-            Ok(rows.into_iter().map(AttachmentRow::restore).collect())
-        })
+        self.with_conn(|conn| attachments_on(conn, complaint_id))
     }
 
     /// One attachment of this complaint (none if it belongs to another).

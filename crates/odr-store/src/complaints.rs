@@ -167,7 +167,10 @@ struct MessageRow {
     attachment_ids: String,
 }
 
-fn load(conn: &mut DbConnection, id: &str) -> Result<Option<StoredComplaint>, StoreError> {
+pub(crate) fn load(
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<Option<StoredComplaint>, StoreError> {
     complaints::table
         .find(id)
         .select(ComplaintRow::as_select())
@@ -405,32 +408,7 @@ impl Store {
         limit: i64,
     ) -> Result<Page<StoredEvent>, StoreError> {
         let after = after.map(SeqCursor::decode).transpose()?.map_or(0, |c| c.0);
-        self.with_conn(|conn| {
-            let mut rows: Vec<EventRow> = complaint_events::table
-                .filter(complaint_events::complaint_id.eq(complaint_id))
-                .filter(complaint_events::seq.gt(after))
-                .order(complaint_events::seq.asc())
-                .limit(limit.saturating_add(1))
-                .select(EventRow::as_select())
-                .load(conn)?;
-            let next_cursor = seq_page(&mut rows, limit, |r| r.seq);
-            let items = rows
-                .into_iter()
-                .map(|r| {
-                    Ok(StoredEvent {
-                        seq: r.seq,
-                        event_type: r.event_type,
-                        actor_id: r.actor_id,
-                        actor_role: r.actor_role,
-                        from_state: r.from_state,
-                        to_state: r.to_state,
-                        payload: serde_json::from_str(&r.payload)?,
-                        at: from_db(r.at),
-                    })
-                })
-                .collect::<Result<_, StoreError>>()?;
-            Ok(Page { items, next_cursor })
-        })
+        self.with_conn(|conn| events_on(conn, complaint_id, after, limit))
     }
 
     /// The message thread, oldest first.
@@ -447,32 +425,7 @@ impl Store {
         limit: i64,
     ) -> Result<Page<StoredMessage>, StoreError> {
         let after = after.map(SeqCursor::decode).transpose()?.map_or(0, |c| c.0);
-        self.with_conn(|conn| {
-            let mut rows: Vec<MessageRow> = messages::table
-                .filter(messages::complaint_id.eq(complaint_id))
-                .filter(messages::seq.gt(after))
-                .order(messages::seq.asc())
-                .limit(limit.saturating_add(1))
-                .select(MessageRow::as_select())
-                .load(conn)?;
-            let next_cursor = seq_page(&mut rows, limit, |r| r.seq);
-            let items = rows
-                .into_iter()
-                .map(|r| {
-                    Ok(StoredMessage {
-                        id: r.id,
-                        seq: r.seq,
-                        author_id: r.author_id,
-                        author_role: r.author_role,
-                        body: r.body,
-                        phrase_codes: serde_json::from_str(&r.phrase_codes)?,
-                        created_at: from_db(r.created_at),
-                        attachment_ids: serde_json::from_str(&r.attachment_ids)?,
-                    })
-                })
-                .collect::<Result<_, StoreError>>()?;
-            Ok(Page { items, next_cursor })
-        })
+        self.with_conn(|conn| messages_on(conn, complaint_id, after, limit))
     }
 }
 
@@ -485,4 +438,71 @@ fn seq_page<R>(rows: &mut Vec<R>, limit: i64, seq: impl Fn(&R) -> i64) -> Option
     }
     rows.truncate(limit);
     rows.last().map(|r| SeqCursor(seq(r)).encode())
+}
+
+/// One page of the event log after `seq` `after`, on `conn` (inside a
+/// snapshot when the caller holds one).
+pub(crate) fn events_on(
+    conn: &mut DbConnection,
+    complaint_id: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Page<StoredEvent>, StoreError> {
+    let mut rows: Vec<EventRow> = complaint_events::table
+        .filter(complaint_events::complaint_id.eq(complaint_id))
+        .filter(complaint_events::seq.gt(after))
+        .order(complaint_events::seq.asc())
+        .limit(limit.saturating_add(1))
+        .select(EventRow::as_select())
+        .load(conn)?;
+    let next_cursor = seq_page(&mut rows, limit, |r| r.seq);
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            Ok(StoredEvent {
+                seq: r.seq,
+                event_type: r.event_type,
+                actor_id: r.actor_id,
+                actor_role: r.actor_role,
+                from_state: r.from_state,
+                to_state: r.to_state,
+                payload: serde_json::from_str(&r.payload)?,
+                at: from_db(r.at),
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(Page { items, next_cursor })
+}
+
+/// One page of the message thread after `seq` `after`, on `conn`.
+pub(crate) fn messages_on(
+    conn: &mut DbConnection,
+    complaint_id: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Page<StoredMessage>, StoreError> {
+    let mut rows: Vec<MessageRow> = messages::table
+        .filter(messages::complaint_id.eq(complaint_id))
+        .filter(messages::seq.gt(after))
+        .order(messages::seq.asc())
+        .limit(limit.saturating_add(1))
+        .select(MessageRow::as_select())
+        .load(conn)?;
+    let next_cursor = seq_page(&mut rows, limit, |r| r.seq);
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            Ok(StoredMessage {
+                id: r.id,
+                seq: r.seq,
+                author_id: r.author_id,
+                author_role: r.author_role,
+                body: r.body,
+                phrase_codes: serde_json::from_str(&r.phrase_codes)?,
+                created_at: from_db(r.created_at),
+                attachment_ids: serde_json::from_str(&r.attachment_ids)?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(Page { items, next_cursor })
 }

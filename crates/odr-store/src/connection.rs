@@ -159,6 +159,39 @@ impl DbConnection {
             }
             DbConnection::Postgresql(_) => Self::begin_transaction(self)?,
         }
+        self.finish_transaction(f)
+    }
+
+    /// Runs `f` in a read-only transaction that sees one snapshot of the
+    /// database throughout: `REPEATABLE READ, READ ONLY` on PostgreSQL (a
+    /// plain `BEGIN` there would take a new snapshot per statement); a
+    /// deferred `BEGIN` on SQLite, whose WAL readers keep the snapshot of
+    /// their first read until the end. Several reads that must agree with
+    /// each other (a case export) go here. Do not nest.
+    pub fn read_snapshot<T, E, F>(&mut self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E>,
+        E: From<diesel::result::Error>,
+    {
+        match self {
+            DbConnection::Sqlite(inner) => {
+                AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN DEFERRED")?
+            }
+            DbConnection::Postgresql(inner) => AnsiTransactionManager::begin_transaction_sql(
+                inner,
+                "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+            )?,
+        }
+        self.finish_transaction(f)
+    }
+
+    /// Runs `f` in the transaction just begun: commits on `Ok`, rolls back
+    /// on `Err`.
+    fn finish_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E>,
+        E: From<diesel::result::Error>,
+    {
         match f(self) {
             Ok(value) => {
                 Self::commit_transaction(self)?;

@@ -59,18 +59,24 @@ pub(crate) fn write_feedback(
 impl Store {
     /// The feedback given on a complaint, if any.
     pub fn feedback(&self, complaint_id: &str) -> Result<Option<StoredFeedback>, StoreError> {
-        self.with_conn(|conn| {
-            let row: Option<FeedbackRow> = feedback::table
-                .find(complaint_id)
-                .select(FeedbackRow::as_select())
-                .first(conn)
-                .optional()?;
-            Ok(row.map(|r| StoredFeedback {
-                complaint_id: r.complaint_id,
-                score: r.score,
-                comment: r.comment,
-                created_at: from_db(r.created_at),
-            }))
-        })
+        self.with_conn(|conn| feedback_on(conn, complaint_id))
     }
+}
+
+/// The feedback given on a complaint, if any, on `conn`.
+pub(crate) fn feedback_on(
+    conn: &mut DbConnection,
+    complaint_id: &str,
+) -> Result<Option<StoredFeedback>, StoreError> {
+    let row: Option<FeedbackRow> = feedback::table
+        .find(complaint_id)
+        .select(FeedbackRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|r| StoredFeedback {
+        complaint_id: r.complaint_id,
+        score: r.score,
+        comment: r.comment,
+        created_at: from_db(r.created_at),
+    }))
 }

@@ -15,6 +15,7 @@ mod database_url;
 pub mod deadlines;
 pub mod delivery;
 pub mod error;
+pub mod export;
 pub mod feedback;
 pub mod idempotency;
 pub mod magic_links;
@@ -42,6 +43,7 @@ pub use complaints::{
     ComplaintQuery, ComplaintSort, StoredComplaint, StoredEvent, StoredMessage, Visibility,
 };
 pub use deadlines::Tick;
+pub use export::{CaseRecord, PeriodComplaint};
 pub use feedback::StoredFeedback;
 pub use idempotency::{KeptResponse, KeyClaim};
 pub use magic_links::NewMagicLink;

@@ -204,6 +204,17 @@ impl Store {
         let mut conn = self.get()?;
         conn.write_transaction(f)
     }
+
+    /// Runs `f` in a read-only snapshot on a pooled connection; see
+    /// [`DbConnection::read_snapshot`].
+    pub fn read_snapshot<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E>,
+        E: From<diesel::result::Error> + From<StoreError>,
+    {
+        let mut conn = self.get()?;
+        conn.read_snapshot(f)
+    }
 }
 
 impl fmt::Debug for Store {

@@ -120,12 +120,22 @@ pub(crate) fn case_file(
     id: &str,
 ) -> Result<StoredComplaint, ApiError> {
     let stored = visible_complaint(state, caller, id)?;
-    if !may_read_case_file(caller, &stored) {
+    check_case_file(caller, &stored)?;
+    Ok(stored)
+}
+
+/// 404 when the caller may not see the complaint, 403 when they see it
+/// but may not read its case file (a mediator before claiming the case).
+pub(crate) fn check_case_file(caller: &Caller, stored: &StoredComplaint) -> Result<(), ApiError> {
+    if !may_see(caller, stored) {
+        return Err(ApiError::NotFound);
+    }
+    if !may_read_case_file(caller, stored) {
         return Err(ApiError::Forbidden(
             "Claim the case first to read its messages and history.".into(),
         ));
     }
-    Ok(stored)
+    Ok(())
 }
 
 pub fn view(

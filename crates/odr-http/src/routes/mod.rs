@@ -4,6 +4,7 @@ pub(crate) mod admin;
 pub(crate) mod attachments;
 pub(crate) mod auth;
 pub(crate) mod complaints;
+pub(crate) mod export;
 pub(crate) mod health;
 pub(crate) mod input;
 pub(crate) mod me;
@@ -66,6 +67,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     resource("/retailers/{id}/staff/{user_id}").delete(retailers::remove_staff),
                 )
                 .service(resource("/retailers/{id}/stats").get(stats::retailer_stats))
+                .service(resource("/retailers/{id}/complaints.csv").get(export::retailer_csv))
                 .service(
                     resource("/mediators")
                         .get(mediators::list)
@@ -78,6 +80,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 )
                 .service(resource("/complaints/{id}").get(complaints::get))
                 .service(resource("/complaints/{id}/events").get(complaints::events))
+                .service(resource("/complaints/{id}/export").get(export::complaint_export))
                 .service(
                     resource("/complaints/{id}/messages")
                         .get(complaints::messages)

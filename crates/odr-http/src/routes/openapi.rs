@@ -369,6 +369,8 @@ impl Modify for BearerScheme {
         super::transitions::withdraw,
         super::transitions::feedback,
         super::stats::retailer_stats,
+        super::export::complaint_export,
+        super::export::retailer_csv,
         super::attachments::upload,
         super::attachments::list,
         super::attachments::download,

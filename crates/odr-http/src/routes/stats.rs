@@ -21,10 +21,10 @@ pub const DEFAULT_DAYS: i64 = 90;
 pub struct StatsQuery {
     /// Start: an RFC 3339 instant (included) or a plain date `YYYY-MM-DD`
     /// (from 00:00 UTC that day). Default: 90 days before `to`.
-    from: Option<String>,
+    pub(crate) from: Option<String>,
     /// End: an RFC 3339 instant (excluded) or a plain date `YYYY-MM-DD`
     /// (the whole day included, until 00:00 UTC the next day). Default: now.
-    to: Option<String>,
+    pub(crate) to: Option<String>,
 }
 
 /// Which end of the period a parameter is.
