@@ -61,9 +61,9 @@ if ! command -v st >/dev/null 2>&1 || ! st --version 2>/dev/null | grep -q 'vers
 fi
 
 # --- Browser journeys -----------------------------------------------------------
-# playwright-core at the version tests/browser/package-lock.json pins; it
-# drives /usr/bin/chromium (no browser download). Reinstalled when the lock
-# file is newer than what npm last installed.
+# playwright-core and axe-core at the versions tests/browser/package-lock.json
+# pins; playwright-core drives /usr/bin/chromium (no browser download).
+# Reinstalled when the lock file is newer than what npm last installed.
 browser="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/browser"
 if ! have node || ! have npm; then
     say "node and npm (Node.js 20 or later) are needed for the browser journeys in $browser"
@@ -77,6 +77,8 @@ if [ ! -f "$browser/node_modules/.package-lock.json" ] ||
 fi
 node -e 'require(process.argv[1])' "$browser/node_modules/playwright-core" ||
     { say "playwright-core did not install into $browser/node_modules"; exit 1; }
+node -e 'require(process.argv[1])' "$browser/node_modules/axe-core" ||
+    { say "axe-core did not install into $browser/node_modules"; exit 1; }
 /usr/bin/chromium --version >/dev/null 2>&1 ||
     { say "/usr/bin/chromium does not run"; exit 1; }
 

@@ -86,15 +86,7 @@ async fn role_checks_and_no_leak_404s(db: Db) {
     .expect(200);
     assert_eq!(ours["items"].as_array().unwrap().len(), 1);
     // A mediator claims only for themself.
-    act(
-        &app,
-        &c,
-        "escalate",
-        &w.staff,
-        json!({"reason": "customer_unreasonable"}),
-    )
-    .await
-    .expect(200);
+    shop_escalates(&app, &c, &w).await;
     let a = act(
         &app,
         &c,

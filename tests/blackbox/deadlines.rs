@@ -289,15 +289,7 @@ async fn auto_assignment_picks_the_least_busy_mediator(db: Db) {
     .await
     .expect(200);
     let second = id(&file(&app, &w).await);
-    let two = act(
-        &app,
-        &second,
-        "escalate",
-        &w.staff,
-        json!({"reason": "customer_unreasonable"}),
-    )
-    .await
-    .expect(200);
+    let two = shop_escalates(&app, &second, &w).await;
     let chosen = [one["mediator_id"].as_str(), two["mediator_id"].as_str()];
     assert!(chosen.iter().all(Option::is_some), "{chosen:?}");
     assert_ne!(

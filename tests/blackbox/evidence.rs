@@ -22,17 +22,6 @@ on_both_databases!(
 
 const BOUNDARY: &str = "odr-test-boundary-7MA4YWxkTrZu0gW";
 
-/// The smallest PNG that is one by its signature: the magic bytes and an
-/// IHDR chunk (1x1, 8-bit RGBA).
-fn tiny_png() -> Vec<u8> {
-    let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
-    png.extend_from_slice(&[0, 0, 0, 13]);
-    png.extend_from_slice(b"IHDR");
-    png.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0]);
-    png.extend_from_slice(&[0x1F, 0x15, 0xC4, 0x89]);
-    png
-}
-
 fn hex_sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
@@ -384,15 +373,7 @@ async fn only_those_who_may_read_the_case_file_see_evidence(db: Db) {
     }
 
     // Escalated and unassigned: queue mediators see the case, not its file.
-    act(
-        &app,
-        &c,
-        "escalate",
-        &w.staff,
-        json!({"reason": "customer_unreasonable"}),
-    )
-    .await
-    .expect(200);
+    shop_escalates(&app, &c, &w).await;
     let queue = attach(&app, &c, &w.mediator, "x.png", &png)
         .await
         .expect(403);

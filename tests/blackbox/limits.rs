@@ -346,15 +346,7 @@ async fn assigned_me_shows_only_a_mediators_own_cases(db: Db) {
     let mut cases = Vec::new();
     for _ in 0..3 {
         let c = id(&file(&app, &w).await);
-        act(
-            &app,
-            &c,
-            "escalate",
-            &w.staff,
-            json!({"reason": "customer_unreasonable"}),
-        )
-        .await
-        .expect(200);
+        shop_escalates(&app, &c, &w).await;
         cases.push(c);
     }
     act(

@@ -23,20 +23,6 @@ async fn anon(app: &impl App, path: &str, body: Value) -> odr_tests::Answer {
     call(app, Method::POST, path, None, Some(body)).await
 }
 
-/// The token of the one magic-link mail queued for `email` (the last one).
-fn mailed_token(t: &TestApp, email: &str) -> String {
-    let rows = t.store().outbox_to_address(email).unwrap();
-    let row = rows
-        .iter()
-        .rev()
-        .find(|r| r.template == "magic_link")
-        .unwrap_or_else(|| panic!("no magic link for {email}: {rows:?}"));
-    let url = row.payload["magic_link"]["url"].as_str().unwrap();
-    let (base, token) = url.split_once("/sign-in?token=").unwrap();
-    assert_eq!(base, &*t.state.public_url);
-    token.to_owned()
-}
-
 /// Asks for a link for `email` and returns its token. The clock moves a
 /// second first, so that the newest mail is the last one.
 async fn ask_link(app: &impl App, t: &TestApp, email: &str) -> String {

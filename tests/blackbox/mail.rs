@@ -210,26 +210,7 @@ async fn admins_see_dead_mail_and_requeue_it(db: Db) {
     let w = t.world();
     let app = init_service(odr_http::build_app(t.state.clone())).await;
     file(&app, &w).await;
-    // The mail server refuses for good: one attempt allowed, so it is dead.
-    let once = odr_store::delivery::RetryPolicy {
-        max_attempts: 1,
-        ..Default::default()
-    };
-    for mail in t
-        .store()
-        .claim_mail(t.clock.now(), Duration::from_secs(60), 10)
-        .expect("claim")
-    {
-        t.store()
-            .mark_failed(
-                &mail.id,
-                &mail.claim_token,
-                t.clock.now(),
-                "550 mailbox unavailable",
-                &once,
-            )
-            .expect("mark failed");
-    }
+    kill_queued_mail(&t);
     let dead = get(&app, "/api/v1/admin/outbox?status=dead", &w.admin)
         .await
         .expect(200);

@@ -5,9 +5,12 @@
 #![allow(clippy::unwrap_used)]
 
 mod access;
+mod account_pages;
+mod browsing;
 mod contract;
 mod deadlines;
 mod evidence;
+mod export;
 mod feedback;
 mod journeys;
 mod limits;

@@ -5,9 +5,10 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::test::{init_service, TestRequest};
-use odr_tests::{on_both_databases, send, Answer, Db, Person, TestApp};
+use odr_tests::{on_both_databases, send, Answer, Db, TestApp};
 use serde_json::json;
 
+use crate::browsing::*;
 use crate::steps::*;
 
 on_both_databases!(
@@ -21,72 +22,6 @@ on_both_databases!(
 );
 
 const BOUNDARY: &str = "odr-page-boundary-5f2c9a";
-
-/// The smallest PNG by its signature (1x1 RGBA header).
-fn tiny_png() -> Vec<u8> {
-    let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
-    png.extend_from_slice(&[0, 0, 0, 13]);
-    png.extend_from_slice(b"IHDR");
-    png.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0]);
-    png.extend_from_slice(&[0x1F, 0x15, 0xC4, 0x89]);
-    png
-}
-
-fn cookie(p: &Person) -> String {
-    format!("odr_session={}", p.token)
-}
-
-fn html(a: &Answer) -> &str {
-    a.body.as_str().unwrap_or_default()
-}
-
-fn hidden(page: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = page.find(&marker).map(|i| i + marker.len());
-    start
-        .and_then(|s| page[s..].find('"').map(|e| page[s..s + e].to_owned()))
-        .unwrap_or_default()
-}
-
-async fn page(app: &impl App, path: &str, who: &str) -> Answer {
-    send(
-        app,
-        TestRequest::get()
-            .uri(path)
-            .insert_header((header::COOKIE, who.to_owned())),
-    )
-    .await
-}
-
-async fn form(app: &impl App, path: &str, who: &str, fields: &[(&str, &str)]) -> Answer {
-    let body = fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    send(
-        app,
-        TestRequest::post()
-            .uri(path)
-            .insert_header((header::COOKIE, who.to_owned()))
-            .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
-            .set_payload(body),
-    )
-    .await
-}
-
-/// `application/x-www-form-urlencoded` escaping.
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            b' ' => "+".to_owned(),
-            other => format!("%{other:02X}"),
-        })
-        .collect()
-}
 
 /// A step's form as a page shows it: its token and version, then `fields`.
 async fn step(
@@ -143,53 +78,12 @@ async fn multipart(
     .await
 }
 
-#[track_caller]
-fn see_other(a: &Answer) -> String {
-    assert_eq!(
-        a.status,
-        StatusCode::SEE_OTHER,
-        "expected 303, got {}: {}",
-        a.status,
-        html(a)
-    );
-    a.header("location").unwrap_or_default().to_owned()
-}
-
-/// The buttons a page offers, by their visible text.
-fn buttons(page: &str) -> Vec<String> {
-    page.split("<button")
-        .skip(1)
-        .filter_map(|b| {
-            let text = b.split_once('>')?.1.split_once("</button>")?.0;
-            Some(text.trim().to_owned())
-        })
-        .collect()
-}
-
 async fn a_customer_signs_in_files_by_icons_and_sees_the_timeline(db: Db) {
     let t = TestApp::new(db);
     let w = t.world();
     let app = init_service(odr_http::build_app(t.state.clone())).await;
 
-    let signed_in = form(
-        &app,
-        "/sign-in",
-        "",
-        &[
-            ("email", "chris@example.test"),
-            ("password", "correct horse battery"),
-        ],
-    )
-    .await;
-    see_other(&signed_in);
-    let session = signed_in
-        .headers
-        .get_all(header::SET_COOKIE)
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("odr_session="))
-        .and_then(|c| c.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
+    let session = sign_in(&app, "chris@example.test", PASSWORD).await;
 
     let new = page(
         &app,

@@ -2,15 +2,12 @@
 //! them: signed in through the sign-in form (session cookie), forms posted
 //! with their CSRF token, HTML checked for what a person would see.
 
-use std::time::Duration as StdDuration;
-
-use actix_web::http::header;
-use actix_web::test::{init_service, TestRequest};
+use actix_web::test::init_service;
 use chrono::Duration;
-use odr_http::Clock;
-use odr_tests::{on_both_databases, send, Answer, Db, TestApp, World};
+use odr_tests::{on_both_databases, Db, TestApp, World};
 use serde_json::json;
 
+use crate::browsing::*;
 use crate::steps::*;
 
 on_both_databases!(
@@ -24,94 +21,6 @@ on_both_databases!(
     admins_manage_retailers_staff_and_mediators,
     the_dashboard_shows_numbers_and_charts
 );
-
-const PASSWORD: &str = "correct horse battery";
-
-/// `application/x-www-form-urlencoded`, as a browser writes a form.
-fn encode(fields: &[(&str, &str)]) -> String {
-    fn part(text: &str) -> String {
-        text.bytes()
-            .map(|b| match b {
-                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                    (b as char).to_string()
-                }
-                b' ' => "+".to_owned(),
-                other => format!("%{other:02X}"),
-            })
-            .collect()
-    }
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", part(k), part(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// Signs in through the sign-in form; the session cookie for later pages.
-async fn sign_in(app: &impl App, email: &str) -> String {
-    let body = encode(&[("email", email), ("password", PASSWORD)]);
-    let req = TestRequest::post()
-        .uri("/sign-in")
-        .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
-        .set_payload(body);
-    let answer = send(app, req).await;
-    assert_eq!(
-        answer.status.as_u16(),
-        303,
-        "sign-in of {email}: {:?}",
-        answer.body
-    );
-    let cookie = answer
-        .headers
-        .get_all(header::SET_COOKIE)
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("odr_session="))
-        .expect("a session cookie");
-    cookie.split(';').next().unwrap().to_owned()
-}
-
-/// A page as the holder of `cookie` sees it: status and HTML.
-async fn page(app: &impl App, path: &str, cookie: Option<&str>) -> (u16, String, Answer) {
-    let mut req = TestRequest::get().uri(path);
-    if let Some(c) = cookie {
-        req = req.insert_header((header::COOKIE, c.to_owned()));
-    }
-    let answer = send(app, req).await;
-    let html = answer.body.as_str().unwrap_or_default().to_owned();
-    (answer.status.as_u16(), html, answer)
-}
-
-/// The CSRF token the page's forms carry.
-fn csrf(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf\" value=\"")
-        .expect("a form with a CSRF token")
-        + "name=\"csrf\" value=\"".len();
-    html[at..].split('"').next().unwrap().to_owned()
-}
-
-/// Posts a page form (with `csrf` when given), as the browser would.
-async fn post_form(
-    app: &impl App,
-    path: &str,
-    cookie: &str,
-    csrf: Option<&str>,
-    fields: &[(&str, &str)],
-) -> Answer {
-    let mut all: Vec<(&str, &str)> = csrf.map(|c| ("csrf", c)).into_iter().collect();
-    all.extend_from_slice(fields);
-    let req = TestRequest::post()
-        .uri(path)
-        .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
-        .insert_header((header::COOKIE, cookie.to_owned()))
-        .insert_header(("sec-fetch-site", "same-origin"))
-        .set_payload(encode(&all));
-    send(app, req).await
-}
-
-fn location(answer: &Answer) -> &str {
-    answer.header("location").unwrap_or_default()
-}
 
 /// Files a complaint of `category` for the world's customer; its id and
 /// reference.
@@ -155,8 +64,8 @@ async fn the_inbox_is_sorted_by_deadline_and_marks_what_is_due(db: Db) {
     act(&app, &a, "acknowledge", &w.staff, json!({}))
         .await
         .expect(200);
-    let staff = sign_in(&app, "staff@teapot.test").await;
-    let (status, html, _) = page(&app, "/inbox", Some(&staff)).await;
+    let staff = sign_in(&app, "staff@teapot.test", PASSWORD).await;
+    let (status, html) = visit(&app, "/inbox", &staff).await;
     assert_eq!(status, 200);
     assert!(
         position(&html, &ref_b) < position(&html, &ref_c)
@@ -172,7 +81,7 @@ async fn the_inbox_is_sorted_by_deadline_and_marks_what_is_due(db: Db) {
 
     // 47.5 hours on: B's two days have passed, C has half an hour left.
     t.clock.advance(Duration::minutes(47 * 60 + 30));
-    let (_, html, _) = page(&app, "/inbox", Some(&staff)).await;
+    let (_, html) = visit(&app, "/inbox", &staff).await;
     assert_eq!(html.matches("class=\"badge overdue\"").count(), 1);
     assert_eq!(html.matches("class=\"badge due-soon\"").count(), 1);
     assert!(html.contains(">Overdue</span>"));
@@ -196,28 +105,28 @@ async fn inbox_filters_narrow_by_state_and_category(db: Db) {
     act(&app, &c, "withdraw", &w.customer, json!({}))
         .await
         .expect(200);
-    let staff = sign_in(&app, "staff@teapot.test").await;
-    let (_, all, _) = page(&app, "/inbox", Some(&staff)).await;
+    let staff = sign_in(&app, "staff@teapot.test", PASSWORD).await;
+    let (_, all) = visit(&app, "/inbox", &staff).await;
     for r in [&ref_a, &ref_b, &ref_c] {
         assert!(all.contains(r.as_str()), "no filter shows {r}");
     }
     assert!(all.contains("Apply filters"));
-    let (_, html, _) = page(&app, "/inbox?state=acknowledged&category=", Some(&staff)).await;
+    let (_, html) = visit(&app, "/inbox?state=acknowledged&category=", &staff).await;
     assert!(html.contains(&ref_a) && !html.contains(&ref_b) && !html.contains(&ref_c));
     assert!(html.contains("<option value=\"acknowledged\" selected>"));
-    let (_, html, _) = page(&app, "/inbox?state=&category=not_delivered", Some(&staff)).await;
+    let (_, html) = visit(&app, "/inbox?state=&category=not_delivered", &staff).await;
     assert!(!html.contains(&ref_a) && html.contains(&ref_b) && !html.contains(&ref_c));
-    let (_, closed, _) = page(&app, "/inbox?state=closed", Some(&staff)).await;
+    let (_, closed) = visit(&app, "/inbox?state=closed", &staff).await;
     assert!(closed.contains(&ref_c) && !closed.contains(&ref_a));
     assert!(
         closed.contains("Withdrawn"),
         "a closed one shows its outcome"
     );
-    let (_, none, _) = page(&app, "/inbox?state=escalated", Some(&staff)).await;
+    let (_, none) = visit(&app, "/inbox?state=escalated", &staff).await;
     assert!(none.contains("No complaint matches these filters"));
     // Another shop's staff sees none of these.
-    let other = sign_in(&app, "staff@other.test").await;
-    let (_, theirs, _) = page(&app, "/inbox", Some(&other)).await;
+    let other = sign_in(&app, "staff@other.test", PASSWORD).await;
+    let (_, theirs) = visit(&app, "/inbox", &other).await;
     assert!(!theirs.contains(&ref_a) && !theirs.contains(&ref_b));
 }
 
@@ -230,8 +139,8 @@ async fn the_inbox_pages_with_a_more_link(db: Db) {
         references.push(file_as(&app, &w, "damaged", &format!("P-{i}")).await.1);
         t.clock.advance(Duration::minutes(1));
     }
-    let staff = sign_in(&app, "staff@teapot.test").await;
-    let (_, first, _) = page(&app, "/inbox?category=damaged", Some(&staff)).await;
+    let staff = sign_in(&app, "staff@teapot.test", PASSWORD).await;
+    let (_, first) = visit(&app, "/inbox?category=damaged", &staff).await;
     assert_eq!(first.matches("<a class=\"title\"").count(), 25, "25 a page");
     assert!(first.contains(&references[0]) && !first.contains(&references[26]));
     let at = position(&first, "rel=\"next\"");
@@ -247,13 +156,13 @@ async fn the_inbox_pages_with_a_more_link(db: Db) {
         "{more}"
     );
     assert!(first.contains("More complaints"));
-    let (status, second, _) = page(&app, &more, Some(&staff)).await;
+    let (status, second) = visit(&app, &more, &staff).await;
     assert_eq!(status, 200);
     assert_eq!(second.matches("<a class=\"title\"").count(), 2);
     assert!(second.contains(&references[25]) && second.contains(&references[26]));
     assert!(!second.contains("rel=\"next\""), "the last page");
     assert!(second.contains("Back to the first page"));
-    let (status, _, _) = page(&app, "/inbox?cursor=not-a-cursor", Some(&staff)).await;
+    let (status, _) = visit(&app, "/inbox?cursor=not-a-cursor", &staff).await;
     assert_eq!(status, 422, "a cursor this list did not give out");
 }
 
@@ -261,41 +170,42 @@ async fn lists_are_only_for_their_roles(db: Db) {
     let t = TestApp::new(db);
     let _w = t.world();
     let app = init_service(odr_http::build_app(t.state.clone())).await;
-    let (status, _, answer) = page(&app, "/inbox", None).await;
+    let answer = page(&app, "/inbox", "").await;
+    let status = answer.status;
     assert_eq!(status, 303, "not signed in: to the sign-in page");
-    assert_eq!(location(&answer), "/sign-in?next=%2Finbox");
-    let customer = sign_in(&app, "chris@example.test").await;
+    assert_eq!(see_other(&answer), "/sign-in?next=%2Finbox");
+    let customer = sign_in(&app, "chris@example.test", PASSWORD).await;
     for path in ["/inbox", "/queue", "/admin", "/dashboard", "/admin/mail"] {
-        let (status, html, _) = page(&app, path, Some(&customer)).await;
+        let (status, html) = visit(&app, path, &customer).await;
         assert_eq!(status, 403, "{path} is not for customers");
         assert!(html.contains("This is not open to you"), "{path}: {html}");
         assert!(html.contains("This page is not for your account."));
     }
-    let staff = sign_in(&app, "staff@teapot.test").await;
+    let staff = sign_in(&app, "staff@teapot.test", PASSWORD).await;
     for path in ["/complaints", "/queue", "/admin"] {
-        assert_eq!(page(&app, path, Some(&staff)).await.0, 403, "{path}");
+        assert_eq!(visit(&app, path, &staff).await.0, 403, "{path}");
     }
-    let mediator = sign_in(&app, "mia@odr.test").await;
+    let mediator = sign_in(&app, "mia@odr.test", PASSWORD).await;
     for path in ["/inbox", "/admin", "/dashboard"] {
-        assert_eq!(page(&app, path, Some(&mediator)).await.0, 403, "{path}");
+        assert_eq!(visit(&app, path, &mediator).await.0, 403, "{path}");
     }
-    assert_eq!(page(&app, "/queue", Some(&mediator)).await.0, 200);
+    assert_eq!(visit(&app, "/queue", &mediator).await.0, 200);
 }
 
 async fn the_customer_sees_their_own_complaints(db: Db) {
     let t = TestApp::new(db);
     let w = t.world();
     let app = init_service(odr_http::build_app(t.state.clone())).await;
-    let eve = sign_in(&app, "eve@example.test").await;
-    let (status, empty, _) = page(&app, "/complaints", Some(&eve)).await;
+    let eve = sign_in(&app, "eve@example.test", PASSWORD).await;
+    let (status, empty) = visit(&app, "/complaints", &eve).await;
     assert_eq!(status, 200);
     assert!(empty.contains("You have not reported a problem yet"));
     assert!(empty.contains("href=\"/complaints/new\""));
     let (first, ref_first) = file_as(&app, &w, "damaged", "A-1").await;
     t.clock.advance(Duration::hours(1));
     let (_, ref_second) = file_as(&app, &w, "not_delivered", "B-1").await;
-    let chris = sign_in(&app, "chris@example.test").await;
-    let (_, html, _) = page(&app, "/complaints", Some(&chris)).await;
+    let chris = sign_in(&app, "chris@example.test", PASSWORD).await;
+    let (_, html) = visit(&app, "/complaints", &chris).await;
     assert!(
         position(&html, &ref_second) < position(&html, &ref_first),
         "newest first"
@@ -304,7 +214,7 @@ async fn the_customer_sees_their_own_complaints(db: Db) {
     assert!(html.contains("Teapot Shop"));
     assert!(html.contains("&#x2f;icons&#x2f;categories&#x2f;damaged.svg"));
     assert!(html.contains("left for the shop to answer"));
-    let (_, still_empty, _) = page(&app, "/complaints", Some(&eve)).await;
+    let (_, still_empty) = visit(&app, "/complaints", &eve).await;
     assert!(
         !still_empty.contains(&ref_first),
         "only one's own complaints"
@@ -316,32 +226,14 @@ async fn admins_retry_dead_mail_from_the_page(db: Db) {
     let w = t.world();
     let app = init_service(odr_http::build_app(t.state.clone())).await;
     file_as(&app, &w, "damaged", "A-1").await;
-    let once = odr_store::delivery::RetryPolicy {
-        max_attempts: 1,
-        ..Default::default()
-    };
-    for mail in t
-        .store()
-        .claim_mail(t.clock.now(), StdDuration::from_secs(60), 10)
-        .expect("claim")
-    {
-        t.store()
-            .mark_failed(
-                &mail.id,
-                &mail.claim_token,
-                t.clock.now(),
-                "550 mailbox unavailable",
-                &once,
-            )
-            .expect("mark failed");
-    }
+    kill_queued_mail(&t);
     let dead = t.store().list_outbox(Some("dead"), 10).expect("dead mail");
     assert_eq!(dead.len(), 2);
-    let admin = sign_in(&app, "admin@odr.test").await;
-    let (status, overview, _) = page(&app, "/admin", Some(&admin)).await;
+    let admin = sign_in(&app, "admin@odr.test", PASSWORD).await;
+    let (status, overview) = visit(&app, "/admin", &admin).await;
     assert_eq!(status, 200);
     assert!(overview.contains("550 mailbox unavailable"));
-    let (status, html, _) = page(&app, "/admin/mail", Some(&admin)).await;
+    let (status, html) = visit(&app, "/admin/mail", &admin).await;
     assert_eq!(status, 200);
     assert_eq!(
         html.matches(">Retry<").count(),
@@ -351,23 +243,23 @@ async fn admins_retry_dead_mail_from_the_page(db: Db) {
     let token = csrf(&html);
     let target = format!("/admin/mail/{}/retry", dead[0].id);
     // Without the page's token the form is refused.
-    let forged = post_form(&app, &target, &admin, None, &[]).await;
+    let forged = form(&app, &target, &admin, &[]).await;
     assert_eq!(forged.status.as_u16(), 403);
-    let staff = sign_in(&app, "staff@teapot.test").await;
-    let (_, staff_page, _) = page(&app, "/inbox", Some(&staff)).await;
-    let refused = post_form(&app, &target, &staff, Some(&csrf(&staff_page)), &[]).await;
+    let staff = sign_in(&app, "staff@teapot.test", PASSWORD).await;
+    let (_, staff_page) = visit(&app, "/inbox", &staff).await;
+    let refused = form(&app, &target, &staff, &[("csrf", &csrf(&staff_page))]).await;
     assert_eq!(refused.status.as_u16(), 403, "only admins retry");
-    let done = post_form(&app, &target, &admin, Some(&token), &[]).await;
+    let done = form(&app, &target, &admin, &[("csrf", &token)]).await;
     assert_eq!(done.status.as_u16(), 303);
-    assert_eq!(location(&done), "/admin/mail?done=mail_requeued");
-    let (_, after, _) = page(&app, location(&done), Some(&admin)).await;
+    assert_eq!(see_other(&done), "/admin/mail?done=mail_requeued");
+    let (_, after) = visit(&app, &see_other(&done), &admin).await;
     assert!(after.contains("The mail is queued again"));
     assert_eq!(after.matches(">Retry<").count(), 1);
     let pending = t.store().list_outbox(Some("pending"), 10).expect("pending");
     assert!(pending
         .iter()
         .any(|o| o.id == dead[0].id && o.attempts == 0));
-    let again = post_form(&app, &target, &admin, Some(&token), &[]).await;
+    let again = form(&app, &target, &admin, &[("csrf", &token)]).await;
     assert_eq!(
         again.status.as_u16(),
         409,
@@ -380,59 +272,49 @@ async fn admins_assign_a_mediator_and_the_queue_shows_it(db: Db) {
     let w = t.world();
     let app = init_service(odr_http::build_app(t.state.clone())).await;
     let (c, reference) = file_as(&app, &w, "damaged", "A-1").await;
-    act(
-        &app,
-        &c,
-        "escalate",
-        &w.staff,
-        json!({"reason": "customer_unreasonable"}),
-    )
-    .await
-    .expect(200);
-    let mia = sign_in(&app, "mia@odr.test").await;
-    let (_, queue, _) = page(&app, "/queue", Some(&mia)).await;
+    shop_escalates(&app, &c, &w).await;
+    let mia = sign_in(&app, "mia@odr.test", PASSWORD).await;
+    let (_, queue) = visit(&app, "/queue", &mia).await;
     assert!(queue.contains(&reference) && queue.contains("Not assigned yet"));
-    let (_, mine, _) = page(&app, "/queue?show=mine", Some(&mia)).await;
+    let (_, mine) = visit(&app, "/queue?show=mine", &mia).await;
     assert!(!mine.contains(&reference));
-    let admin = sign_in(&app, "admin@odr.test").await;
-    let (_, html, _) = page(&app, "/admin", Some(&admin)).await;
+    let admin = sign_in(&app, "admin@odr.test", PASSWORD).await;
+    let (_, html) = visit(&app, "/admin", &admin).await;
     assert!(html.contains("Waiting for a mediator"));
     assert!(html.contains(&format!("action=\"/admin/complaints/{c}/mediator\"")));
     assert!(html.contains("Assign mediator"));
-    let done = post_form(
+    let done = form(
         &app,
         &format!("/admin/complaints/{c}/mediator"),
         &admin,
-        Some(&csrf(&html)),
-        &[("mediator_id", &w.mediator.id)],
+        &[("csrf", &csrf(&html)), ("mediator_id", &w.mediator.id)],
     )
     .await;
     assert_eq!(done.status.as_u16(), 303, "{:?}", done.body);
-    assert!(location(&done).starts_with("/admin?done=mediator_assigned"));
+    assert!(see_other(&done).starts_with("/admin?done=mediator_assigned"));
     let complaint = get(&app, &format!("/api/v1/complaints/{c}"), &w.admin)
         .await
         .expect(200);
     assert_eq!(complaint["mediator_id"], w.mediator.id.as_str());
-    let (_, mine, _) = page(&app, "/queue?show=mine", Some(&mia)).await;
+    let (_, mine) = visit(&app, "/queue?show=mine", &mia).await;
     assert!(mine.contains(&reference) && mine.contains(">You<"));
     assert!(mine.contains("days left for you to decide"));
-    let max = sign_in(&app, "max@odr.test").await;
-    let (_, theirs, _) = page(&app, "/queue", Some(&max)).await;
+    let max = sign_in(&app, "max@odr.test", PASSWORD).await;
+    let (_, theirs) = visit(&app, "/queue", &max).await;
     assert!(
         !theirs.contains(&reference),
         "another mediator's case is not in their queue"
     );
-    let (_, all, _) = page(&app, "/queue", Some(&admin)).await;
+    let (_, all) = visit(&app, "/queue", &admin).await;
     assert!(all.contains(&reference) && all.contains("mia"));
-    let (_, after, _) = page(&app, "/admin", Some(&admin)).await;
+    let (_, after) = visit(&app, "/admin", &admin).await;
     assert!(after.contains("Every escalated case has a mediator."));
     // An unknown mediator: the API's own refusal.
-    let bad = post_form(
+    let bad = form(
         &app,
         &format!("/admin/complaints/{c}/mediator"),
         &admin,
-        Some(&csrf(&after)),
-        &[("mediator_id", "nobody")],
+        &[("csrf", &csrf(&after)), ("mediator_id", "nobody")],
     )
     .await;
     assert_eq!(bad.status.as_u16(), 422);
@@ -442,16 +324,16 @@ async fn admins_manage_retailers_staff_and_mediators(db: Db) {
     let t = TestApp::new(db);
     let _w = t.world();
     let app = init_service(odr_http::build_app(t.state.clone())).await;
-    let admin = sign_in(&app, "admin@odr.test").await;
-    let (_, html, _) = page(&app, "/admin", Some(&admin)).await;
+    let admin = sign_in(&app, "admin@odr.test", PASSWORD).await;
+    let (_, html) = visit(&app, "/admin", &admin).await;
     assert!(html.contains("Teapot Shop") && html.contains("Other Shop"));
     let token = csrf(&html);
-    let bad = post_form(
+    let bad = form(
         &app,
         "/admin/retailers",
         &admin,
-        Some(&token),
         &[
+            ("csrf", &token),
             ("name", "Kettle Corner"),
             ("support_email", "not an address"),
             ("currency", "EUR"),
@@ -465,12 +347,12 @@ async fn admins_manage_retailers_staff_and_mediators(db: Db) {
         bad_html.contains("value=\"Kettle Corner\""),
         "what was typed stays"
     );
-    let created = post_form(
+    let created = form(
         &app,
         "/admin/retailers",
         &admin,
-        Some(&token),
         &[
+            ("csrf", &token),
             ("name", "Kettle Corner"),
             ("support_email", "help@kettle.test"),
             ("locale", "fr"),
@@ -480,19 +362,19 @@ async fn admins_manage_retailers_staff_and_mediators(db: Db) {
     )
     .await;
     assert_eq!(created.status.as_u16(), 303);
-    let target = location(&created).to_owned();
+    let target = see_other(&created).to_owned();
     assert!(target.starts_with("/admin/retailers/") && target.ends_with("?done=retailer_created"));
     let retailer_path = target.split('?').next().unwrap().to_owned();
-    let (_, page_html, _) = page(&app, &target, Some(&admin)).await;
+    let (_, page_html) = visit(&app, &target, &admin).await;
     assert!(page_html.contains("<h1>Kettle Corner</h1>"));
     assert!(page_html.contains("Français") && page_html.contains("Europe&#x2f;Paris"));
     assert!(page_html.contains("The retailer was created."));
-    let invited = post_form(
+    let invited = form(
         &app,
         &format!("{retailer_path}/staff"),
         &admin,
-        Some(&token),
         &[
+            ("csrf", &token),
             ("display_name", "Kim"),
             ("email", "kim@kettle.test"),
             ("password", ""),
@@ -500,8 +382,8 @@ async fn admins_manage_retailers_staff_and_mediators(db: Db) {
     )
     .await;
     assert_eq!(invited.status.as_u16(), 303);
-    assert!(location(&invited).ends_with("?done=staff_invited"));
-    let (_, staff_html, _) = page(&app, location(&invited), Some(&admin)).await;
+    assert!(see_other(&invited).ends_with("?done=staff_invited"));
+    let (_, staff_html) = visit(&app, &see_other(&invited), &admin).await;
     assert!(staff_html.contains("kim@kettle.test") && staff_html.contains("Invited"));
     let invitations = t
         .store()
@@ -511,12 +393,12 @@ async fn admins_manage_retailers_staff_and_mediators(db: Db) {
         .filter(|o| o.to_address == "kim@kettle.test")
         .count();
     assert_eq!(invitations, 1, "an invitation is mailed");
-    let taken = post_form(
+    let taken = form(
         &app,
         &format!("{retailer_path}/staff"),
         &admin,
-        Some(&token),
         &[
+            ("csrf", &token),
             ("display_name", "Kim again"),
             ("email", "kim@kettle.test"),
             ("password", ""),
@@ -530,23 +412,22 @@ async fn admins_manage_retailers_staff_and_mediators(db: Db) {
         .expect("staff")
         .items
         .remove(0);
-    let removed = post_form(
+    let removed = form(
         &app,
         &format!("{retailer_path}/staff/{}/remove", kim.id),
         &admin,
-        Some(&token),
-        &[],
+        &[("csrf", &token)],
     )
     .await;
     assert_eq!(removed.status.as_u16(), 303);
-    let (_, gone, _) = page(&app, location(&removed), Some(&admin)).await;
+    let (_, gone) = visit(&app, &see_other(&removed), &admin).await;
     assert!(gone.contains("The staff member was removed") && !gone.contains("kim@kettle.test"));
-    let mediator = post_form(
+    let mediator = form(
         &app,
         "/admin/mediators",
         &admin,
-        Some(&token),
         &[
+            ("csrf", &token),
             ("display_name", "Noor"),
             ("email", "noor@odr.test"),
             ("password", "a long enough password"),
@@ -554,7 +435,7 @@ async fn admins_manage_retailers_staff_and_mediators(db: Db) {
     )
     .await;
     assert_eq!(mediator.status.as_u16(), 303);
-    let (_, list, _) = page(&app, "/admin", Some(&admin)).await;
+    let (_, list) = visit(&app, "/admin", &admin).await;
     assert!(list.contains("noor@odr.test"));
 }
 
@@ -569,9 +450,9 @@ async fn the_dashboard_shows_numbers_and_charts(db: Db) {
         .await
         .expect(200);
     t.clock.advance(Duration::hours(3));
-    let staff = sign_in(&app, "staff@teapot.test").await;
-    let (status, html, _) = page(&app, "/dashboard", Some(&staff)).await;
-    assert_eq!(status, 200);
+    let staff = sign_in(&app, "staff@teapot.test", PASSWORD).await;
+    let (status, html) = visit(&app, "/dashboard", &staff).await;
+    assert_eq!(status, 200, "{html}");
     assert!(html.contains("Complaints filed from"));
     assert!(html.contains(": 3</p>"), "three complaints in the period");
     assert!(html.contains("<svg class=\"chart\""));
@@ -587,17 +468,17 @@ async fn the_dashboard_shows_numbers_and_charts(db: Db) {
     assert!(html.contains("Show statistics"));
     assert!(!html.contains("Other Shop"), "staff see only their shop");
     // Admins choose the shop and the period.
-    let admin = sign_in(&app, "admin@odr.test").await;
+    let admin = sign_in(&app, "admin@odr.test", PASSWORD).await;
     let path = format!(
         "/dashboard?retailer={}&from=2026-11-01&to=2026-11-30",
         w.retailer_id
     );
-    let (status, earlier, _) = page(&app, &path, Some(&admin)).await;
+    let (status, earlier) = visit(&app, &path, &admin).await;
     assert_eq!(status, 200);
     assert!(earlier.contains(": 0</p>"), "nothing was filed in November");
     assert!(earlier.contains("value=\"2026-11-01\"") && earlier.contains("value=\"2026-11-30\""));
     assert!(earlier.contains("Other Shop"), "admins pick the shop");
-    let (status, bad, _) = page(&app, "/dashboard?from=yesterday", Some(&staff)).await;
+    let (status, bad) = visit(&app, "/dashboard?from=yesterday", &staff).await;
     assert_eq!(status, 422);
     assert!(bad.contains("Please check the dates"));
     assert!(

@@ -6,18 +6,24 @@
 //       --out target/browser [JOURNEY ...]
 //
 // Needs a server with the demo data (`odr seed-demo`). Runs every journey
-// (or the ones named) one after another in one browser; each actor has a
-// browser context of their own (own cookies): the customer on a 360 px
-// phone, staff, mediator and admin on a desktop. Every page visited is
-// screenshotted to OUT/JOURNEY/NN-ACTOR-STEP.png. Exits 0 when every journey
-// passed, 1 otherwise (with the failing page's URL, text and a screenshot
+// (mediation, settlement, access; or the ones named) one after another in
+// one browser; each actor has a browser context of their own (own
+// cookies): the customer on a 360 px phone, staff, mediator and admin on a
+// desktop. Every page visited is screenshotted to
+// OUT/JOURNEY/NN-ACTOR-STEP.png (but pages the access journey only passes
+// through, seen in the other journeys already). Exits 0 when every journey passed, 1
+// otherwise (with the failing page's URL, text and a screenshot
 // named NN-FAILED-...png). A few pages are also shot as they fit the screen
 // into OUT/docs/ for docs/screenshots/ (`make screenshots`).
 //
 // Every page must load without an error status (4xx, 5xx), a script error,
-// a console error (a CSP violation is one) or a request to another origin.
+// a console error (a CSP violation is one) or a request to another origin,
+// and, on the phone, without scrolling sideways. One page of each kind is
+// audited by axe-core (WCAG 2.0/2.1 A and AA): a serious or critical
+// violation fails the journey.
 
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { deflateSync } from 'node:zlib';
@@ -49,6 +55,14 @@ export const DEMO = {
   customer: { email: 'customer@demo.odr.test', password: 'demo-customer-pass', device: 'phone' },
 };
 
+/// axe-core's source, evaluated in the page by the DevTools protocol: the
+/// pages' CSP (script-src 'self') stays as it is, no inline script needed.
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+/// The kinds of page audited so far in this run: each once.
+const audited = new Set();
+let auditMs = 0;
+
 const DEVICES = {
   phone: { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true },
   desktop: { viewport: { width: 1280, height: 800 } },
@@ -63,13 +77,14 @@ class Journey {
     this.shots = 0;
     this.problems = [];
     this.actors = [];
+    this.violations = [];
     rmSync(this.dir, { recursive: true, force: true });
     mkdirSync(this.dir, { recursive: true });
   }
 
-  /// A signed-out person in a browser context of their own.
-  async actor(role) {
-    const who = DEMO[role];
+  /// A signed-out person in a browser context of their own; `who` (email,
+  /// password, device) for someone not in the demo data.
+  async actor(role, who = DEMO[role]) {
     const context = await this.browser.newContext({
       ...DEVICES[who.device],
       deviceScaleFactor: 1,
@@ -89,8 +104,10 @@ class Journey {
       }
     });
     page.on('response', (r) => {
-      // The favicon Chromium asks for on its own is the only 4xx allowed.
-      if (r.status() >= 400 && new URL(r.url()).pathname !== '/favicon.ico') {
+      // The favicon Chromium asks for on its own is the only 4xx allowed,
+      // besides the error page `gotoError` asks for.
+      const path = new URL(r.url()).pathname;
+      if (r.status() >= 400 && path !== '/favicon.ico' && path !== actor.expectedError) {
         problem(`${r.status()} from ${r.request().method()} ${r.url()}`);
       }
     });
@@ -109,8 +126,13 @@ class Journey {
     for (const a of this.actors.splice(0)) await a.close();
   }
 
-  /// Throws what the page checks collected so far.
-  check() {
+  /// Throws what the page checks collected so far; with `end`, also the
+  /// accessibility violations of every page audited.
+  check(end = false) {
+    if (end && this.violations.length) {
+      const list = this.violations.splice(0);
+      throw new Error(`accessibility violations (axe-core ${AXE_TAGS.join(', ')}):\n${list.join('\n')}`);
+    }
     if (this.problems.length) {
       const list = this.problems.splice(0);
       throw new Error(`page problems:\n  ${list.join('\n  ')}`);
@@ -134,10 +156,13 @@ class Actor {
   /// pictures `make screenshots` copies to docs/screenshots/.
   /// `at` is scrolled to the top of the screen first (for the docs picture).
   /// A filled-in form is no new page: `formOnly` shots only its docs picture.
-  async shot(step, { doc, at, formOnly = false } = {}) {
+  /// `audit` names the kind of page: the first page of each kind is audited.
+  /// `picture: false` checks a page passed through without a screenshot.
+  async shot(step, { doc, at, formOnly = false, audit, picture = !formOnly } = {}) {
     await this.page.waitForLoadState('load');
     this.journey.check();
-    if (!formOnly) {
+    if (this.who.device === 'phone') await this.fitsTheScreen();
+    if (picture) {
       const path = this.journey.path(this.role, step);
       const t0 = Date.now();
       await this.page.screenshot({ path, fullPage: true, animations: 'disabled' });
@@ -152,6 +177,50 @@ class Actor {
     }
     const what = formOnly ? '(form)' : new URL(this.page.url()).pathname;
     log(`    ${this.role.padEnd(8)} ${step.padEnd(28)} ${what}${doc ? `  [docs/${doc}.png]` : ''}`);
+    if (audit) await this.audit(audit);
+  }
+
+  /// No scrolling sideways: the page is no wider than the screen.
+  async fitsTheScreen() {
+    const wider = await this.page.evaluate(() => {
+      const width = document.scrollingElement.scrollWidth;
+      if (width <= window.innerWidth) return null;
+      const wide = [...document.querySelectorAll('body *')]
+        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+        .slice(0, 5)
+        .map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}${typeof e.className === 'string' && e.className.trim() ? `.${e.className.trim().replaceAll(/\s+/g, '.')}` : ''}`);
+      return `${width} px wide on a ${window.innerWidth} px screen (wider: ${wide.join(', ')})`;
+    });
+    if (wider) this.journey.problems.push(`${this.role} on ${this.page.url()}: ${wider}`);
+  }
+
+  /// axe-core on the page as it is, once per kind of page and run; serious
+  /// and critical violations are kept for the journey's end.
+  async audit(kind) {
+    if (audited.has(kind)) return;
+    audited.add(kind);
+    const t0 = Date.now();
+    await this.page.evaluate(AXE_SOURCE);
+    const found = await this.page.evaluate(async (tags) => {
+      const result = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+      const found = result.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => ({ id: v.id, impact: v.impact, help: v.help, url: v.helpUrl, targets: v.nodes.map((n) => n.target.join(' ')) }));
+      // Every icon has a text label beside it: its parent holds words.
+      const bare = [...document.images].filter((i) => !i.parentElement.textContent.trim());
+      if (bare.length) {
+        found.push({ id: 'icon-text-label', impact: 'serious', help: 'Every icon has a text label (docs/web.md, Accessibility)', url: 'docs/web.md', targets: bare.map((i) => i.outerHTML) });
+      }
+      return found;
+    }, AXE_TAGS);
+    auditMs += Date.now() - t0;
+    for (const v of found) {
+      this.journey.violations.push(
+        `  ${kind} (${this.role}, ${new URL(this.page.url()).pathname}): ${v.id} [${v.impact}] ${v.help}\n` +
+          `    ${v.url}\n${v.targets.map((t) => `    at ${t}`).join('\n')}`,
+      );
+    }
+    log(`    ${this.role.padEnd(8)} audited ${kind}: ${found.length ? `${found.length} serious violations` : 'no serious violations'}`);
   }
 
   async goto(path) {
@@ -159,6 +228,13 @@ class Actor {
     if (!res || res.status() >= 400) {
       throw new Error(`GET ${path} answered ${res?.status()}`);
     }
+  }
+
+  /// A page that answers `status`: the error page.
+  async gotoError(path, status) {
+    this.expectedError = path;
+    const res = await this.page.goto(BASE + path);
+    if (res?.status() !== status) throw new Error(`GET ${path} answered ${res?.status()}, not ${status}`);
   }
 
   /// Clicks and waits for the page it leads to.
@@ -193,23 +269,24 @@ class Actor {
 
   /// The sign-in form: Email, Password, "Sign in"; lands on the role's home.
   /// `docs` names docs pictures of the sign-in page and the home page.
-  /// With `fromStart`, from the start page by the menu's link.
-  async signIn(docs = {}) {
+  /// With `fromStart`, from the start page by the menu's link. `audit`
+  /// names the kinds of the pages `start`, `signIn` and `home` to audit.
+  async signIn(docs = {}, audit = {}) {
     if (docs.fromStart) {
       await this.goto('/');
-      await this.shot('start', { doc: docs.start });
+      await this.shot('start', { doc: docs.start, audit: audit.start });
       await this.click(this.nav('Sign in'));
     } else {
       await this.goto('/sign-in');
     }
-    await this.shot('sign-in', { doc: docs.signIn });
+    await this.shot('sign-in', { doc: docs.signIn, audit: audit.signIn });
     // The form with the password (the other one mails a sign-in link).
     const form = this.page.locator('form', { has: this.page.getByLabel('Password', { exact: true }) });
     await form.getByLabel('Email', { exact: true }).fill(this.who.email);
     await form.getByLabel('Password', { exact: true }).fill(this.who.password);
     await this.click(form.getByRole('button', { name: 'Sign in', exact: true }));
     await this.page.waitForURL((u) => !u.pathname.startsWith('/sign-in'));
-    await this.shot('home', { doc: docs.home });
+    await this.shot('home', { doc: docs.home, audit: audit.home });
   }
 
   async close() {
@@ -288,7 +365,7 @@ async function fileComplaint(customer, { order, category, remedy, amount, descri
   await p.getByLabel('Order number').fill(order);
   await p.getByLabel('What happened?').fill(description);
   await p.getByLabel('Photos or documents').setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: photo() });
-  await customer.shot('new-complaint-filled', { formOnly: true, doc: docs.filled, at: what });
+  await customer.shot('new-complaint-filled', { formOnly: true, doc: docs.filled, at: what, audit: 'filing form' });
   await customer.click(customer.button('File complaint', true));
   await p.waitForURL(/\/complaints\/[^/]+$/);
   await customer.notice('Your complaint is filed.');
@@ -334,7 +411,75 @@ async function makeOffer(staff, { remedy, amount, message }, doc) {
 }
 
 /// What a run without names runs; `sign-in` is a quick check of its own.
-const DEFAULT_JOURNEYS = ['mediation', 'settlement'];
+const DEFAULT_JOURNEYS = ['mediation', 'settlement', 'access'];
+
+/// What has the keyboard focus: tag, id or name, text.
+async function focused(page) {
+  return page.evaluate(() => {
+    const e = document.activeElement;
+    if (!e || e === document.body) return 'nothing';
+    const name = e.id ? `#${e.id}` : e.getAttribute('name') ? `[name=${e.getAttribute('name')}]` : '';
+    return `${e.tagName.toLowerCase()}${name} "${(e.innerText || e.value || '').trim().slice(0, 40)}"`;
+  });
+}
+
+/// In the page: whether `target` has the focus, and whether the focused
+/// element shows a focus ring: an outline or a box shadow on it or, for an
+/// icon tile's hidden radio button, on its label (the tile).
+function focusRing(target) {
+  const e = document.activeElement;
+  if (!e || e === document.body) return { reached: false, shown: true };
+  const shown = e.matches('.icon-choice input') ? e.nextElementSibling : e;
+  const s = getComputedStyle(shown);
+  const ring = (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none';
+  return { reached: e === target, shown: ring && e.matches(':focus-visible') };
+}
+
+/// Throws unless the focused element shows a focus ring.
+async function assertFocusVisible(page) {
+  if (!(await page.evaluate(focusRing, null)).shown) throw new Error(`no visible focus on ${await focused(page)}`);
+}
+
+/// Presses Tab (Shift+Tab with `back`) until `locator` has the focus,
+/// checking the focus ring at every stop on the way.
+async function tabTo(page, locator, { back = false, max = 40 } = {}) {
+  const target = await locator.elementHandle();
+  try {
+    for (let i = 0; i < max; i++) {
+      await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+      const { reached, shown } = await target.evaluate(focusRing);
+      if (!shown) throw new Error(`no visible focus on ${await focused(page)}`);
+      if (reached) return;
+    }
+  } finally {
+    await target.dispose();
+  }
+  throw new Error(`${max} presses of Tab did not reach ${locator}; the focus is on ${await focused(page)}`);
+}
+
+/// Presses `key` on the focused element and waits for the page it leads to.
+async function pressAndWait(actor, key, url) {
+  await Promise.all([actor.page.waitForURL(url, { waitUntil: 'load' }), actor.page.keyboard.press(key)]);
+  actor.journey.check();
+}
+
+/// In a group of icon tiles (radio buttons) reached by Tab, the arrow keys
+/// move to the tile named `name` and Space chooses it.
+async function chooseTile(page, group, name) {
+  await tabTo(page, group.getByRole('radio').first());
+  const target = group.getByRole('radio', { name, exact: true });
+  for (let i = 0; i < 12 && !(await target.evaluate((e) => e === document.activeElement)); i++) {
+    await page.keyboard.press('ArrowRight');
+    await assertFocusVisible(page);
+  }
+  await page.keyboard.press('Space');
+  if (!(await target.isChecked())) throw new Error(`the keyboard did not choose "${name}"; the focus is on ${await focused(page)}`);
+}
+
+/// The page's language (`<html lang>`).
+async function lang(page) {
+  return page.evaluate(() => document.documentElement.lang);
+}
 
 const JOURNEYS = {
   /// Every demo person signs in and lands on a page of their own.
@@ -350,7 +495,7 @@ const JOURNEYS = {
   /// assigns a mediator → the mediator decides.
   async mediation(j) {
     const customer = await j.actor('customer');
-    await customer.signIn({ fromStart: true, start: '01-start' });
+    await customer.signIn({ fromStart: true, start: '01-start' }, { start: 'start page', signIn: 'sign-in', home: 'my complaints' });
     const reference = await fileComplaint(customer, {
       order: orderNumber('A'),
       category: 'Damaged',
@@ -361,9 +506,9 @@ const JOURNEYS = {
     });
 
     const staff = await j.actor('staff');
-    await staff.signIn({ home: '04-shop-inbox' });
+    await staff.signIn({ home: '04-shop-inbox' }, { home: 'inbox' });
     await openFromList(staff, 'Inbox', reference);
-    await staff.shot('complaint');
+    await staff.shot('complaint', { audit: 'complaint page (shop)' });
     const acknowledge = formOf(staff, 'Acknowledge');
     await acknowledge.getByLabel('Message (optional)').fill('Sorry about the lamp. We are looking into it today.');
     await staff.click(acknowledge.getByRole('button', { name: 'Acknowledge', exact: true }));
@@ -378,7 +523,7 @@ const JOURNEYS = {
     const reject = formOf(customer, 'Reject offer');
     await reject.getByRole('radio', { name: 'Amount too low', exact: true }).check();
     await reject.getByLabel('Anything else the shop should know?').fill('The shade is a third of the price.');
-    await customer.shot('reject-filled', { formOnly: true, doc: '07-customer-rejects', at: customer.page.getByRole('group', { name: 'Why does the offer not suit you?' }) });
+    await customer.shot('reject-filled', { formOnly: true, audit: 'complaint page (customer, an offer)', doc: '07-customer-rejects', at: customer.page.getByRole('group', { name: 'Why does the offer not suit you?' }) });
     await customer.click(reject.getByRole('button', { name: 'Reject offer', exact: true }));
     await customer.notice('You rejected the offer.');
     await customer.shot('rejected');
@@ -405,7 +550,7 @@ const JOURNEYS = {
       await admin.click(admin.nav('Administration'));
     }
     const waiting = admin.page.getByRole('region', { name: 'Waiting for a mediator' });
-    await admin.shot('administration', { doc: '09-admin-assigns-a-mediator', at: waiting });
+    await admin.shot('administration', { doc: '09-admin-assigns-a-mediator', at: waiting, audit: 'administration' });
     const row = waiting.getByRole('row').filter({ hasText: reference });
     await row.getByLabel(`Mediator for ${reference}`).selectOption({ label: 'Mia Mediator' });
     await admin.click(row.getByRole('button', { name: 'Assign mediator', exact: true }));
@@ -414,7 +559,7 @@ const JOURNEYS = {
     await admin.shot('assigned');
 
     const mediator = await j.actor('mediator');
-    await mediator.signIn();
+    await mediator.signIn({}, { home: 'mediation queue' });
     await openFromList(mediator, 'Mediation queue', reference);
     await mediator.shot('case');
     const decide = formOf(mediator, 'Send decision');
@@ -422,7 +567,7 @@ const JOURNEYS = {
     await decide.getByRole('radio', { name: 'Partial refund', exact: true }).check();
     await decide.getByLabel(/^Amount/).fill('18.00');
     await decide.getByLabel('Reasoning', { exact: true }).fill('The shade was cracked on arrival; a refund of 18.00 EUR covers it. A voucher is not a refund.');
-    await mediator.shot('decision-filled', { formOnly: true, doc: '10-mediator-decides', at: mediator.page.getByRole('heading', { name: 'Your decision' }) });
+    await mediator.shot('decision-filled', { formOnly: true, audit: 'case file (mediator, deciding)', doc: '10-mediator-decides', at: mediator.page.getByRole('heading', { name: 'Your decision' }) });
     mediator.page.once('dialog', (d) => d.accept()); // "Send this decision? ..."
     await mediator.click(decide.getByRole('button', { name: 'Send decision', exact: true }));
     await mediator.notice('Your decision is sent to both sides.');
@@ -463,6 +608,8 @@ const JOURNEYS = {
     await staff.click(staff.button('Mark as fulfilled', true));
     await staff.notice('Marked as fulfilled.');
     await staff.shot('fulfilled');
+    await staff.click(staff.nav('Dashboard'));
+    await staff.shot('dashboard', { audit: 'dashboard' });
 
     await openFromList(customer, 'My complaints', reference);
     await customer.sees('Resolved');
@@ -476,6 +623,119 @@ const JOURNEYS = {
       await customer.notice('Thank you for your feedback.');
       await customer.shot('feedback-sent');
     }
+  },
+
+  /// Language and access, on a 360 px phone: a newcomer registers, picks
+  /// Deutsch in the menu and keeps it (next pages; signed out: the cookie;
+  /// signed in again without the cookie: the account), then signs in,
+  /// switches back to English and files a complaint with the keyboard
+  /// only. Also audits the pages the other journeys leave out (register,
+  /// the error page).
+  async access(j) {
+    const who = { email: `newcomer-${Date.now().toString(36)}@example.test`, password: 'newcomer-pass-2026', device: 'phone' };
+    const customer = await j.actor('newcomer', who);
+    const p = customer.page;
+    await customer.goto('/register');
+    await customer.shot('register', { audit: 'register' });
+    await p.getByLabel('Your name').fill('Nora Newcomer');
+    await p.getByLabel('Email').fill(who.email);
+    await p.getByLabel('Password').fill(who.password);
+    await customer.click(customer.button('Create account', true));
+    await p.waitForURL((u) => !u.pathname.startsWith('/register'));
+    await customer.shot('home', { picture: false });
+
+    // Deutsch from the menu (it sends itself on change), kept.
+    const menu = (name) => p.getByRole('navigation', { name: 'Hauptmenü' }).getByRole('link', { name, exact: true });
+    const german = async (step) => {
+      if ((await lang(p)) !== 'de') throw new Error(`${step}: <html lang="${await lang(p)}">, not de`);
+      await menu('Meine Beschwerden').waitFor();
+    };
+    await p.getByLabel('Language', { exact: true }).selectOption({ label: 'Deutsch' });
+    await p.locator('html[lang="de"]').waitFor({ state: 'attached' });
+    await german('after picking Deutsch');
+    await customer.shot('deutsch');
+    await customer.click(menu('Problem melden'));
+    await german('on the next page');
+    await customer.shot('deutsch-new-complaint', { picture: false });
+    await customer.click(menu('Meine Beschwerden'));
+    await german('back again');
+    await customer.shot('deutsch-back', { picture: false });
+    await customer.click(customer.button('Abmelden', true));
+    if ((await lang(p)) !== 'de') throw new Error('signed out, the start page is no longer German');
+    await customer.shot('deutsch-signed-out', { picture: false });
+    // Without the cookie (a new browser asking for English) the sign-in
+    // page is English; signed in, the account's German again.
+    await p.context().clearCookies();
+    await customer.goto('/sign-in');
+    if ((await lang(p)) !== 'en') throw new Error(`without the cookie the sign-in page is "${await lang(p)}", not en`);
+    await customer.shot('sign-in', { picture: false });
+
+    // From here on the keyboard only. The skip link is the first stop and
+    // leads to the content.
+    await p.keyboard.press('Tab');
+    if (!(await p.evaluate(() => document.activeElement.matches('a.skip-link')))) {
+      throw new Error(`the first Tab stop is ${await focused(p)}, not the skip link`);
+    }
+    await assertFocusVisible(p);
+    const skip = await p.locator('a.skip-link').boundingBox();
+    if (!skip || skip.x < 0 || skip.x + skip.width > 360) throw new Error(`the focused skip link is off the screen: ${JSON.stringify(skip)}`);
+    await p.keyboard.press('Enter');
+    if (!(await p.evaluate(() => document.activeElement.id === 'main'))) {
+      throw new Error(`the skip link moved the focus to ${await focused(p)}, not to the content`);
+    }
+    const form = p.locator('form', { has: p.getByLabel('Password', { exact: true }) });
+    await tabTo(p, form.getByLabel('Email', { exact: true }));
+    await p.keyboard.insertText(who.email);
+    await tabTo(p, form.getByLabel('Password', { exact: true }));
+    await p.keyboard.insertText(who.password);
+    await tabTo(p, form.getByRole('button', { name: 'Sign in', exact: true }));
+    await pressAndWait(customer, 'Enter', (u) => !u.pathname.startsWith('/sign-in'));
+    await german('signed in again without the cookie');
+    await customer.shot('deutsch-signed-in', { picture: false });
+    // Back to English: the arrow key in the language menu sends it.
+    await tabTo(p, p.getByLabel('Sprache', { exact: true }));
+    await p.keyboard.press('ArrowUp');
+    await p.locator('html[lang="en"]').waitFor({ state: 'attached' });
+    await customer.nav('My complaints').waitFor();
+    await customer.shot('english-again', { picture: false });
+
+    // Filing: the menu, the shop by arrow keys, the icon tiles by arrow
+    // keys and Space, the fields by typing, the photo by the file chooser
+    // Space opens, and Enter on the button.
+    await tabTo(p, customer.nav('Report a problem'));
+    await pressAndWait(customer, 'Enter', /\/complaints\/new$/);
+    await customer.shot('new-complaint', { picture: false });
+    const shop = p.getByLabel('Shop', { exact: true });
+    await tabTo(p, shop);
+    for (let i = 0; i < 5 && (await shop.evaluate((e) => e.selectedOptions[0]?.text)) !== 'Demo Shop'; i++) {
+      await p.keyboard.press('ArrowDown');
+    }
+    if ((await shop.evaluate((e) => e.selectedOptions[0]?.text)) !== 'Demo Shop') throw new Error('the arrow keys did not choose the shop');
+    await chooseTile(p, p.getByRole('group', { name: 'What went wrong?' }), 'Damaged');
+    // Back and forth: Shift+Tab returns to the chosen tile.
+    await p.keyboard.press('Tab');
+    await tabTo(p, p.getByRole('radio', { name: 'Damaged', exact: true }), { back: true });
+    await chooseTile(p, p.getByRole('group', { name: 'What would put it right?' }), 'Partial refund');
+    await tabTo(p, p.getByLabel('Amount you claim'));
+    await p.keyboard.insertText('12.50');
+    await tabTo(p, p.getByLabel('Order number'));
+    const order = orderNumber('K');
+    await p.keyboard.insertText(order);
+    await tabTo(p, p.getByLabel('What happened?'));
+    await p.keyboard.insertText('The handle came off the first time I used the pan.');
+    await tabTo(p, p.getByLabel('Photos or documents'));
+    const [chooser] = await Promise.all([p.waitForEvent('filechooser'), p.keyboard.press('Space')]);
+    await chooser.setFiles({ name: 'pan.png', mimeType: 'image/png', buffer: photo() });
+    await customer.shot('new-complaint-typed', { formOnly: true });
+    await tabTo(p, customer.button('File complaint', true));
+    await pressAndWait(customer, 'Enter', /\/complaints\/[^/]+$/);
+    await customer.notice('Your complaint is filed.');
+    await customer.sees('pan.png');
+    await customer.sees(order);
+    await customer.shot('complaint-filed');
+    // A complaint that is not there: the error page.
+    await customer.gotoError('/complaints/00000000-0000-0000-0000-000000000000', 404);
+    await customer.shot('error-page', { audit: 'error page' });
   },
 };
 
@@ -515,7 +775,7 @@ async function main() {
     const j = new Journey(browser, name);
     try {
       await JOURNEYS[name](j);
-      j.check();
+      j.check(true);
       await j.close();
       log(`journey ${name}: passed in ${Date.now() - t0} ms, ${j.shots} screenshots in ${j.dir}`);
     } catch (e) {
@@ -525,7 +785,7 @@ async function main() {
     }
   }
   await browser.close();
-  log(`screenshots took ${shotMs} ms`);
+  log(`screenshots took ${shotMs} ms, accessibility audits ${auditMs} ms`);
   log(`${names.length - failed} of ${names.length} journeys passed in ${Date.now() - started} ms`);
   process.exit(failed ? 1 : 0);
 }

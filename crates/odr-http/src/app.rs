@@ -37,7 +37,7 @@ pub fn build(
         .app_data(fe::path_config())
         .configure(routes::configure)
         .configure(crate::pages::configure)
-        .default_service(fe::default_service())
+        .default_service(actix_web::web::to(crate::pages::fallback))
         // Innermost: a replay is answered here and still passes the safety
         // net, security headers and request id on its way out.
         .wrap(from_fn(idempotency_middleware))

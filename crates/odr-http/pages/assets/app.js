@@ -7,6 +7,10 @@
   });
   // Hide the buttons that only the script-less page needs.
   document.documentElement.classList.add("js");
+  // The printable case file's button: the browser prints or saves as PDF.
+  document.querySelectorAll("button[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () { window.print(); });
+  });
   // Ask before what cannot be undone (withdraw, decide).
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {

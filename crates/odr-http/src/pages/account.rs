@@ -19,7 +19,7 @@ use super::session::{
 use crate::auth::IssuedToken;
 use crate::problem::ApiError;
 use crate::routes::auth::{
-    password_sign_in, redeem_magic_token, register_customer, send_magic_link, Register,
+    new_session, password_sign_in, redeem_magic_token, register_customer, send_magic_link, Register,
 };
 use crate::state::AppState;
 
@@ -140,6 +140,22 @@ fn signed_in(state: &AppState, token: &IssuedToken, next: Option<String>) -> Htt
         .finish()
 }
 
+/// A sign-in attempt's answer: the new session, or the sign-in page again
+/// saying why (`refused` names the words for a refused credential).
+fn after_sign_in(
+    state: &AppState,
+    v: &Visitor,
+    outcome: Result<IssuedToken, ApiError>,
+    refused: &str,
+    email: &str,
+    next: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    match outcome {
+        Ok(token) => Ok(signed_in(state, &token, next)),
+        Err(e) => sign_in_again(v, e.status_code(), &refusal(v, &e, refused), email, next),
+    }
+}
+
 /// `GET /sign-in`: password, or a link by mail; with `?token=` (the link
 /// from the mail) a button that uses it. Using it takes a POST, so that a
 /// mail scanner opening the link does not spend it.
@@ -165,19 +181,10 @@ pub async fn sign_in(
     let f = form.verified(&v)?;
     let peer = req.peer_addr();
     let (email, password) = (f.email.clone(), f.password);
-    match state
+    let outcome = state
         .blocking(move |s| password_sign_in(s, peer, &email, &password))
-        .await
-    {
-        Ok(token) => Ok(signed_in(&state, &token, f.next)),
-        Err(e) => sign_in_again(
-            &v,
-            e.status_code(),
-            &refusal(&v, &e, "sign_in_failed"),
-            &f.email,
-            f.next,
-        ),
-    }
+        .await;
+    after_sign_in(&state, &v, outcome, "sign_in_failed", &f.email, f.next)
 }
 
 /// `POST /sign-in/link`: mails a sign-in link; the answer is the same
@@ -218,19 +225,10 @@ pub async fn redeem_link(
 ) -> Result<HttpResponse, PageError> {
     let f = form.verified(&v)?;
     let peer = req.peer_addr();
-    match state
+    let outcome = state
         .blocking(move |s| redeem_magic_token(s, peer, &f.token))
-        .await
-    {
-        Ok(token) => Ok(signed_in(&state, &token, None)),
-        Err(e) => sign_in_again(
-            &v,
-            e.status_code(),
-            &refusal(&v, &e, "sign_in_link_invalid"),
-            "",
-            None,
-        ),
-    }
+        .await;
+    after_sign_in(&state, &v, outcome, "sign_in_link_invalid", "", None)
 }
 
 /// `GET /register`
@@ -264,14 +262,7 @@ pub async fn register(
     let created = state
         .blocking(move |s| {
             let user = register_customer(s, peer, body)?;
-            s.tokens
-                .issue(
-                    &user.id,
-                    user.role.code(),
-                    user.session_epoch,
-                    s.clock.now(),
-                )
-                .map_err(|e| ApiError::Internal(e.to_string()))
+            new_session(s, &user)
         })
         .await;
     match created {

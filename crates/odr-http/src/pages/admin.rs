@@ -5,6 +5,8 @@
 //! checks and effects are the API's; a refused form comes back with its
 //! errors and what was typed.
 
+use std::future::Future;
+
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use minijinja::{context, Value};
@@ -137,9 +139,34 @@ fn form_trouble(v: &Visitor, e: ApiError) -> Result<FormTrouble, PageError> {
     })
 }
 
-fn with_status(mut res: HttpResponse, status: StatusCode) -> HttpResponse {
-    *res.status_mut() = status;
-    res
+/// A form's answer: 303 to where `outcome` leads, or, refused, the page
+/// `again` draws with the refusal at the form `name` (`<name>_error`,
+/// `<name>_fields`, `<name>_invalid` and what was typed as `<name>_form`)
+/// under the refusal's status.
+async fn settle<P>(
+    v: &Visitor,
+    name: &str,
+    typed: &impl Serialize,
+    outcome: Result<String, ApiError>,
+    again: impl FnOnce(Value) -> P,
+) -> Result<HttpResponse, PageError>
+where
+    P: Future<Output = Result<HttpResponse, PageError>>,
+{
+    let e = match outcome {
+        Ok(to) => return Ok(see_other(&to)),
+        Err(e) => e,
+    };
+    let t = form_trouble(v, e)?;
+    let extra = Value::from_iter([
+        (format!("{name}_error"), Value::from(t.error)),
+        (format!("{name}_fields"), Value::from(t.fields)),
+        (format!("{name}_invalid"), Value::from(t.invalid)),
+        (format!("{name}_form"), Value::from_serialize(typed)),
+    ]);
+    let mut page = again(extra).await?;
+    *page.status_mut() = t.status;
+    Ok(page)
 }
 
 fn languages() -> Vec<Value> {
@@ -276,28 +303,12 @@ pub async fn create_retailer_form(
         currency: optional(&f.currency),
         time_zone: optional(&f.time_zone),
     };
-    match state.blocking(move |s| create_retailer(s, body)).await {
-        Ok(r) => Ok(see_other(&format!(
-            "/admin/retailers/{}?done=retailer_created",
-            r.id
-        ))),
-        Err(e) => {
-            let t = form_trouble(&v, e)?;
-            let page = overview_page(
-                &state,
-                &v,
-                AdminParams::default(),
-                context! {
-                    retailer_error => t.error,
-                    retailer_fields => t.fields,
-                    retailer_invalid => t.invalid,
-                    retailer_form => f,
-                },
-            )
-            .await?;
-            Ok(with_status(page, t.status))
-        }
-    }
+    let outcome = state.blocking(move |s| create_retailer(s, body)).await;
+    let outcome = outcome.map(|r| format!("/admin/retailers/{}?done=retailer_created", r.id));
+    settle(&v, "retailer", &f, outcome, |extra| {
+        overview_page(&state, &v, AdminParams::default(), extra)
+    })
+    .await
 }
 
 /// `POST /admin/mediators`
@@ -313,25 +324,12 @@ pub async fn create_mediator_form(
         password: f.password.clone(),
         display_name: f.display_name.clone(),
     };
-    match state.blocking(move |s| create_mediator(s, body)).await {
-        Ok(_) => Ok(see_other("/admin?done=mediator_added#mediators")),
-        Err(e) => {
-            let t = form_trouble(&v, e)?;
-            let page = overview_page(
-                &state,
-                &v,
-                AdminParams::default(),
-                context! {
-                    mediator_error => t.error,
-                    mediator_fields => t.fields,
-                    mediator_invalid => t.invalid,
-                    mediator_form => f,
-                },
-            )
-            .await?;
-            Ok(with_status(page, t.status))
-        }
-    }
+    let outcome = state.blocking(move |s| create_mediator(s, body)).await;
+    let outcome = outcome.map(|_| "/admin?done=mediator_added#mediators".to_owned());
+    settle(&v, "mediator", &f, outcome, |extra| {
+        overview_page(&state, &v, AdminParams::default(), extra)
+    })
+    .await
 }
 
 /// `POST /admin/complaints/{id}/mediator`: the API's `assign_mediator`.
@@ -467,39 +465,28 @@ pub async fn add_staff_form(
         password,
     };
     let rid = retailer_id.clone();
-    match state
+    let outcome = state
         .blocking(move |s| add_staff(s, &caller, &rid, body))
         .await
-    {
-        Ok(_) => {
+        .map(|_| {
             state.mail_queued.notify_one();
             let done = if invited {
                 "staff_invited"
             } else {
                 "staff_added"
             };
-            Ok(see_other(&format!(
-                "/admin/retailers/{retailer_id}?done={done}"
-            )))
-        }
-        Err(e) => {
-            let t = form_trouble(&v, e)?;
-            let page = retailer_page(
-                &state,
-                &v,
-                retailer_id,
-                AdminParams::default(),
-                context! {
-                    staff_error => t.error,
-                    staff_fields => t.fields,
-                    staff_invalid => t.invalid,
-                    staff_form => f,
-                },
-            )
-            .await?;
-            Ok(with_status(page, t.status))
-        }
-    }
+            format!("/admin/retailers/{retailer_id}?done={done}")
+        });
+    settle(&v, "staff", &f, outcome, |extra| {
+        retailer_page(
+            &state,
+            &v,
+            retailer_id.clone(),
+            AdminParams::default(),
+            extra,
+        )
+    })
+    .await
 }
 
 /// `POST /admin/retailers/{id}/staff/{user_id}/remove`: disabled at once.

@@ -20,11 +20,13 @@
 //!   queue; `admin`: retailers, staff, mediators, assigning, dead mail;
 //!   `dashboard` and `charts`: a shop's statistics as server-drawn SVG.
 //! - `complaint`: filing by icons, and one complaint's page (timeline,
-//!   offer card, case file, messages, evidence, feedback) with its forms.
+//!   offer card, case file, messages, evidence, feedback) with its forms;
+//!   `case_file`: the printable case file and the JSON export for the session.
 
 mod account;
 mod admin;
 mod assets;
+mod case_file;
 mod charts;
 mod complaint;
 mod dashboard;
@@ -37,8 +39,12 @@ mod words;
 use actix_web::web::{self, ServiceConfig};
 
 use crate::framework_errors::method_not_allowed;
+use complaint::{
+    transition, AcceptForm, Acknowledge, DecisionForm, EscalateForm, FeedbackForm, Fulfil,
+    MediatorForm, NoteForm, OfferForm, RejectForm, WithdrawForm,
+};
 
-pub use failure::PageError;
+pub use failure::{fallback, PageError};
 pub use render::{render, Strings};
 pub use session::{PageForm, Visitor};
 pub use words::{complaint_time_left, duration_in_words, time_left, TimeLeft};
@@ -70,18 +76,20 @@ pub fn configure(cfg: &mut ServiceConfig) {
         )
         .service(resource("/complaints/{id}").get(complaint::page))
         .service(resource("/complaints/{id}/evidence/{attachment_id}").get(complaint::download))
-        .service(resource("/complaints/{id}/acknowledge").post(complaint::acknowledge))
-        .service(resource("/complaints/{id}/offers").post(complaint::offer))
-        .service(resource("/complaints/{id}/accept").post(complaint::accept))
-        .service(resource("/complaints/{id}/reject").post(complaint::reject))
-        .service(resource("/complaints/{id}/escalate").post(complaint::escalate))
-        .service(resource("/complaints/{id}/fulfil").post(complaint::fulfil))
-        .service(resource("/complaints/{id}/mediator").post(complaint::assign_mediator))
-        .service(resource("/complaints/{id}/decision").post(complaint::decide))
-        .service(resource("/complaints/{id}/withdraw").post(complaint::withdraw))
+        .service(resource("/complaints/{id}/case-file").get(case_file::print))
+        .service(resource("/complaints/{id}/export.json").get(case_file::export_json))
+        .service(resource("/complaints/{id}/acknowledge").post(transition::<NoteForm<Acknowledge>>))
+        .service(resource("/complaints/{id}/offers").post(transition::<OfferForm>))
+        .service(resource("/complaints/{id}/accept").post(transition::<AcceptForm>))
+        .service(resource("/complaints/{id}/reject").post(transition::<RejectForm>))
+        .service(resource("/complaints/{id}/escalate").post(transition::<EscalateForm>))
+        .service(resource("/complaints/{id}/fulfil").post(transition::<NoteForm<Fulfil>>))
+        .service(resource("/complaints/{id}/mediator").post(transition::<MediatorForm>))
+        .service(resource("/complaints/{id}/decision").post(transition::<DecisionForm>))
+        .service(resource("/complaints/{id}/withdraw").post(transition::<WithdrawForm>))
         .service(resource("/complaints/{id}/messages").post(complaint::message))
         .service(resource("/complaints/{id}/evidence").post(complaint::evidence))
-        .service(resource("/complaints/{id}/feedback").post(complaint::feedback))
+        .service(resource("/complaints/{id}/feedback").post(transition::<FeedbackForm>))
         .service(resource("/assets/{file}").get(assets::asset));
     // The staff pages. `/complaints` is one resource: a POST to it (filing)
     // belongs on this line, not on a second resource of the same path.

@@ -85,6 +85,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "dashboard.html",
         include_str!("../../pages/templates/dashboard.html"),
     ),
+    (
+        "case_file_print.html",
+        include_str!("../../pages/templates/case_file_print.html"),
+    ),
 ];
 
 /// The languages, English first (the fallback).
@@ -167,6 +171,31 @@ const WORDS: &[(&str, Locale, &str)] = &[
         "staff",
         Locale::Sk,
         include_str!("../../pages/locales/staff/sk.toml"),
+    ),
+    (
+        "export",
+        Locale::En,
+        include_str!("../../pages/locales/export/en.toml"),
+    ),
+    (
+        "export",
+        Locale::De,
+        include_str!("../../pages/locales/export/de.toml"),
+    ),
+    (
+        "export",
+        Locale::Fr,
+        include_str!("../../pages/locales/export/fr.toml"),
+    ),
+    (
+        "export",
+        Locale::Es,
+        include_str!("../../pages/locales/export/es.toml"),
+    ),
+    (
+        "export",
+        Locale::Sk,
+        include_str!("../../pages/locales/export/sk.toml"),
     ),
 ];
 

@@ -1,6 +1,7 @@
 //! Register, login, logout.
 
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use odr_domain::locale::Locale;
 use odr_domain::validation::limits;
 use odr_domain::Role;
 use odr_store::{NewUser, StoreError};
@@ -33,42 +34,66 @@ pub struct Login {
     password: String,
 }
 
-/// Checks and hashes what a new account needs; shared by every route that
-/// creates people.
-pub fn new_person(
-    state: &AppState,
-    checks: &mut Checks,
-    email: &str,
-    password: Option<&str>,
-    display_name: &str,
-) -> Result<(String, Option<String>), ApiError> {
-    let email = match normalize_email(email) {
+/// Who a new account is for, as a request or a form names them.
+pub(crate) struct Newcomer<'a> {
+    pub email: &'a str,
+    /// `None`: invited by mail to choose one.
+    pub password: Option<&'a str>,
+    pub display_name: &'a str,
+}
+
+/// Creates a person's account; shared by every route that creates people.
+/// `checks` may already hold the caller's own findings: every bad field is
+/// named at once. The password is hashed; without one the person is
+/// invited by mail. A taken email is 409 `email_taken`.
+pub(crate) fn create_account(
+    s: &AppState,
+    mut checks: Checks,
+    who: Newcomer<'_>,
+    role: Role,
+    retailer_id: Option<String>,
+    locale: Locale,
+    time_zone: String,
+) -> Result<odr_store::User, ApiError> {
+    let email = match normalize_email(who.email) {
         Ok(e) => Some(e),
         Err(e) => {
             checks.field(e);
             None
         }
     };
-    if let Some(p) = password {
+    if let Some(p) = who.password {
         if let Err(e) = validate_password(p) {
             checks.field(e);
         }
     }
-    checks.text("display_name", display_name, limits::NAME);
-    let hash = match password {
-        Some(p) if validate_password(p).is_ok() => Some(
-            state
-                .passwords
+    checks.text("display_name", who.display_name, limits::NAME);
+    checks.finish()?;
+    let password_hash = match who.password {
+        Some(p) => Some(
+            s.passwords
                 .hash(p)
                 .map_err(|e| ApiError::Internal(e.to_string()))?,
         ),
-        _ => None,
+        None => None,
     };
-    Ok((email.unwrap_or_default(), hash))
+    let new = NewUser {
+        email: email.unwrap_or_default(),
+        password_hash,
+        display_name: who.display_name.trim().to_owned(),
+        role,
+        retailer_id,
+        locale,
+        time_zone,
+    };
+    let id = uuid::Uuid::new_v4().to_string();
+    s.store
+        .create_person(new, id, who.password.is_none(), s.clock.now())
+        .map_err(email_taken)
 }
 
 /// Maps a taken email to 409 `email_taken`.
-pub fn email_taken(e: StoreError) -> ApiError {
+fn email_taken(e: StoreError) -> ApiError {
     match e {
         StoreError::Conflict(_) => ApiError::EmailTaken,
         other => other.into(),
@@ -123,26 +148,13 @@ pub(crate) fn register_customer(
     )?;
     let mut checks = Checks::default();
     let locale = checks.locale("locale", body.locale.as_deref());
-    let (email, hash) = new_person(
-        s,
-        &mut checks,
-        &body.email,
-        Some(&body.password),
-        &body.display_name,
-    )?;
-    checks.finish()?;
-    let new = NewUser {
-        email,
-        password_hash: hash,
-        display_name: body.display_name.trim().to_owned(),
-        role: Role::Customer,
-        retailer_id: None,
-        locale: locale.unwrap_or_default(),
-        time_zone: "UTC".into(),
+    let who = Newcomer {
+        email: &body.email,
+        password: Some(&body.password),
+        display_name: &body.display_name,
     };
-    s.store
-        .create_user(new, uuid::Uuid::new_v4().to_string(), s.clock.now())
-        .map_err(email_taken)
+    let locale = locale.unwrap_or_default();
+    create_account(s, checks, who, Role::Customer, None, locale, "UTC".into())
 }
 
 #[utoipa::path(
@@ -224,6 +236,15 @@ pub(crate) fn password_sign_in(
     if !s.passwords.verify(password, hash) {
         return Err(failed(s));
     }
+    new_session(s, &user)
+}
+
+/// A fresh access token (a session) for someone who just proved who they
+/// are.
+pub(crate) fn new_session(
+    s: &AppState,
+    user: &odr_store::User,
+) -> Result<crate::auth::IssuedToken, ApiError> {
     s.tokens
         .issue(
             &user.id,

@@ -2,10 +2,10 @@
 
 use actix_web::{http::header, web, HttpResponse};
 use odr_domain::Role;
-use odr_store::{clamp_limit, Cursor, NewUser, User};
+use odr_store::{clamp_limit, Cursor, User};
 use serde::Deserialize;
 
-use super::auth::{email_taken, new_person};
+use super::auth::{create_account, Newcomer};
 use super::input::Checks;
 use super::paging::{checked_cursor, PageQuery};
 use crate::body::{JsonBody, QueryParams};
@@ -26,27 +26,21 @@ pub struct CreateMediator {
 /// Creates a mediator (the API's route and the admin page's form; the
 /// caller is checked by them).
 pub(crate) fn create_mediator(s: &AppState, body: CreateMediator) -> Result<User, ApiError> {
-    let mut checks = Checks::default();
-    let (email, hash) = new_person(
-        s,
-        &mut checks,
-        &body.email,
-        Some(&body.password),
-        &body.display_name,
-    )?;
-    checks.finish()?;
-    let new = NewUser {
-        email,
-        password_hash: hash,
-        display_name: body.display_name.trim().to_owned(),
-        role: Role::Mediator,
-        retailer_id: None,
-        locale: Default::default(),
-        time_zone: "UTC".into(),
+    let who = Newcomer {
+        email: &body.email,
+        password: Some(&body.password),
+        display_name: &body.display_name,
     };
-    s.store
-        .create_user(new, uuid::Uuid::new_v4().to_string(), s.clock.now())
-        .map_err(email_taken)
+    let (locale, time_zone) = (Default::default(), "UTC".into());
+    create_account(
+        s,
+        Checks::default(),
+        who,
+        Role::Mediator,
+        None,
+        locale,
+        time_zone,
+    )
 }
 
 #[utoipa::path(

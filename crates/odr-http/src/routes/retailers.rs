@@ -5,10 +5,10 @@ use chrono::NaiveDate;
 use odr_domain::money::Currency;
 use odr_domain::validation::{limits, Violation};
 use odr_domain::Role;
-use odr_store::{clamp_limit, Cursor, NewRetailer, NewUser, Retailer, RetailerChange, User};
+use odr_store::{clamp_limit, Cursor, NewRetailer, Retailer, RetailerChange, User};
 use serde::Deserialize;
 
-use super::auth::{email_taken, new_person};
+use super::auth::{create_account, Newcomer};
 use super::input::Checks;
 use crate::auth::password::normalize_email;
 use crate::body::{JsonBody, QueryParams};
@@ -322,28 +322,22 @@ pub(crate) fn add_staff(
     body: CreateStaff,
 ) -> Result<User, ApiError> {
     let retailer = managed_retailer(s, caller, retailer_id)?;
-    let mut checks = Checks::default();
-    let (email, hash) = new_person(
-        s,
-        &mut checks,
-        &body.email,
-        body.password.as_deref(),
-        &body.display_name,
-    )?;
-    checks.finish()?;
-    let new = NewUser {
-        email,
-        password_hash: hash,
-        display_name: body.display_name.trim().to_owned(),
-        role: Role::RetailerStaff,
-        retailer_id: Some(retailer.id.clone()),
-        locale: retailer.locale,
-        time_zone: retailer.time_zone.clone(),
+    let who = Newcomer {
+        email: &body.email,
+        password: body.password.as_deref(),
+        display_name: &body.display_name,
     };
-    let id = uuid::Uuid::new_v4().to_string();
-    s.store
-        .create_person(new, id, body.password.is_none(), s.clock.now())
-        .map_err(email_taken)
+    let (locale, time_zone) = (retailer.locale, retailer.time_zone.clone());
+    let place = Some(retailer.id);
+    create_account(
+        s,
+        Checks::default(),
+        who,
+        Role::RetailerStaff,
+        place,
+        locale,
+        time_zone,
+    )
 }
 
 #[utoipa::path(

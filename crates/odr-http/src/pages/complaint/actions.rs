@@ -4,13 +4,16 @@
 //! the complaint page with a notice, a refusal shows the page again with
 //! the reason at the form (409/422) and what was entered.
 
+use std::marker::PhantomData;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use minijinja::{context, Value};
 use odr_domain::complaint::Command;
 use odr_domain::money::MoneyInput;
 use odr_domain::taxonomy::{Code, Remedy};
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use super::super::account::see_other;
 use super::super::failure::PageError;
@@ -83,37 +86,52 @@ pub(crate) fn amount_error(field: &str, p: AmountProblem) -> ApiError {
     }
 }
 
-/// Runs a step: `command` builds the command (it may read the store), then
-/// it is sent as the API sends it. 303 to the page with `done`, or the
-/// page again with the refusal at `form`.
-async fn step<F>(
+/// A complaint page's form for one step of the machine: the API's body it
+/// builds, and its fields, shown again as they were entered when refused.
+pub trait StepForm: DeserializeOwned + Serialize + Send + 'static {
+    /// The form's name on the page, where a refusal is shown.
+    const FORM: &'static str;
+    /// The notice after success (`?done=`).
+    const DONE: &'static str;
+
+    /// The notice after success, when it depends on who acted.
+    fn done(&self, _caller: &Caller) -> &'static str {
+        Self::DONE
+    }
+
+    /// The command, as the API route converts its body (same checks). Runs
+    /// on a blocking thread; may read the store.
+    fn command(self, s: &AppState, caller: &Caller, id: &str) -> Result<Command, ApiError>;
+}
+
+/// `POST /complaints/{id}/<step>`: the form checked (origin, CSRF), its
+/// command sent as the API sends it; 303 to the page with the notice, or
+/// the page again with the refusal at the form.
+pub async fn transition<F: StepForm>(
     state: web::Data<AppState>,
     v: Visitor,
-    id: String,
-    at: At,
-    if_match: IfMatch,
-    command: F,
-) -> Result<HttpResponse, PageError>
-where
-    F: FnOnce(&AppState, &Caller) -> Result<Command, ApiError> + Send + 'static,
-{
+    id: Id,
+    form: PageForm<F>,
+) -> Result<HttpResponse, PageError> {
+    let f = form.verified(&v)?;
     let caller = v.signed_in()?.clone();
+    let (done, values) = (f.done(&caller), Value::from_serialize(&f));
+    // A form's `version` field, when it has one, is the version its page
+    // showed.
+    let if_match = values
+        .get_attr("version")
+        .ok()
+        .and_then(|n| n.as_str().map(|n| seen_version(&caller, n)))
+        .unwrap_or_default();
+    let id = id.into_inner();
     let target = id.clone();
     let outcome = state
         .blocking(move |s| {
-            let command = command(s, &caller)?;
+            let command = f.command(s, &caller, &target)?;
             send(s, &caller, &if_match, &target, &command).map(drop)
         })
         .await;
-    finish(&state, &v, id, at.form, at.done, at.values, outcome).await
-}
-
-/// Which form a step was sent from, the notice it leaves, and what was
-/// entered (shown again when refused).
-struct At {
-    form: &'static str,
-    done: &'static str,
-    values: Value,
+    finish(&state, &v, id, F::FORM, done, values, outcome).await
 }
 
 /// Success: mail goes out, 303 to the page. Refusal: the page again.
@@ -144,435 +162,257 @@ async fn finish<T>(
     }
 }
 
-#[derive(Debug, Deserialize, Default)]
-pub struct NoteForm {
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    version: String,
+/// A step whose only field is an optional message: the shop's
+/// *Acknowledge* and *Mark as fulfilled*.
+pub trait NoteStep: Send + 'static {
+    const FORM: &'static str;
+    const DONE: &'static str;
+    /// The API's conversion of its body.
+    const INTO: fn(WithMessage) -> Command;
 }
 
 /// `POST /complaints/{id}/acknowledge` (the shop)
-pub async fn acknowledge(
-    state: web::Data<AppState>,
-    v: Visitor,
-    id: Id,
-    form: PageForm<NoteForm>,
-) -> Result<HttpResponse, PageError> {
-    with_note(
-        state,
-        v,
-        id,
-        form,
-        ("acknowledge", "acknowledged"),
-        WithMessage::into_acknowledge,
-    )
-    .await
+pub enum Acknowledge {}
+
+impl NoteStep for Acknowledge {
+    const FORM: &'static str = "acknowledge";
+    const DONE: &'static str = "acknowledged";
+    const INTO: fn(WithMessage) -> Command = WithMessage::into_acknowledge;
 }
 
 /// `POST /complaints/{id}/fulfil` (the shop)
-pub async fn fulfil(
-    state: web::Data<AppState>,
-    v: Visitor,
-    id: Id,
-    form: PageForm<NoteForm>,
-) -> Result<HttpResponse, PageError> {
-    with_note(
-        state,
-        v,
-        id,
-        form,
-        ("fulfil", "fulfilled"),
-        WithMessage::into_fulfil,
-    )
-    .await
+pub enum Fulfil {}
+
+impl NoteStep for Fulfil {
+    const FORM: &'static str = "fulfil";
+    const DONE: &'static str = "fulfilled";
+    const INTO: fn(WithMessage) -> Command = WithMessage::into_fulfil;
 }
 
-/// A step whose only field is an optional message: (form, done) names it,
-/// `into` is the API's conversion.
-async fn with_note(
-    state: web::Data<AppState>,
-    v: Visitor,
-    id: Id,
-    form: PageForm<NoteForm>,
-    (form_name, done): (&'static str, &'static str),
-    into: fn(WithMessage) -> Command,
-) -> Result<HttpResponse, PageError> {
-    let f = form.verified(&v)?;
-    let if_match = seen_version(v.signed_in()?, &f.version);
-    let values = context! { message => f.message.clone() };
-    let body = WithMessage {
-        message: given(&f.message),
-    };
-    let at = At {
-        form: form_name,
-        done,
-        values,
-    };
-    step(state, v, id.into_inner(), at, if_match, move |_, _| {
-        Ok(into(body))
-    })
-    .await
-}
-
-#[derive(Debug, Deserialize, Default)]
-pub struct OfferForm {
-    #[serde(default)]
-    remedy: String,
-    #[serde(default)]
-    amount: String,
-    #[serde(default)]
-    expires_on: String,
+/// The form of a [`NoteStep`]: the message and the version shown.
+#[derive(Deserialize, Serialize)]
+#[serde(bound = "")]
+pub struct NoteForm<K> {
     #[serde(default)]
     message: String,
     #[serde(default)]
     version: String,
+    #[serde(skip)]
+    step: PhantomData<K>,
+}
+
+impl<K: NoteStep> StepForm for NoteForm<K> {
+    const FORM: &'static str = K::FORM;
+    const DONE: &'static str = K::DONE;
+    fn command(self, _: &AppState, _: &Caller, _: &str) -> Result<Command, ApiError> {
+        let body = WithMessage {
+            message: given(&self.message),
+        };
+        Ok((K::INTO)(body))
+    }
 }
 
 /// `POST /complaints/{id}/offers` (the shop): remedy, amount where it has
 /// one, an optional last day, a message.
-pub async fn offer(
-    state: web::Data<AppState>,
-    v: Visitor,
-    id: Id,
-    form: PageForm<OfferForm>,
-) -> Result<HttpResponse, PageError> {
-    let f = form.verified(&v)?;
-    let caller = v.signed_in()?;
-    let if_match = seen_version(caller, &f.version);
-    let tz = zone_of(Some(&caller.user.time_zone));
-    let values = context! {
-        remedy => f.remedy.clone(), amount => f.amount.clone(),
-        expires_on => f.expires_on.clone(), message => f.message.clone(),
-    };
-    let id = id.into_inner();
-    let target = id.clone();
-    step(
-        state,
-        v,
-        id,
-        At {
-            form: "offer",
-            done: "offered",
-            values,
-        },
-        if_match,
-        move |s, caller| {
-            let stored = visible_complaint(s, caller, &target)?;
-            let currency = stored.complaint.facts().currency.code();
-            let amount = typed_amount(Some(&f.remedy), &f.amount, currency, "amount")?;
-            let expires_at = match given(&f.expires_on) {
-                None => None,
-                Some(day) => Some(
-                    NaiveDate::parse_from_str(&day, "%Y-%m-%d")
-                        .ok()
-                        .and_then(|d| end_of_day(d, tz))
-                        .ok_or_else(|| {
-                            ApiError::validation_one(
-                                "expires_at",
-                                "not_a_date",
-                                "Give the last day as a date.",
-                            )
-                        })?,
-                ),
-            };
-            MakeOffer {
-                remedy: f.remedy,
-                amount,
-                message: given(&f.message),
-                expires_at,
-            }
-            .into_command()
-        },
-    )
-    .await
+#[derive(Debug, Deserialize, Serialize, Default)]
+#[serde(default)]
+pub struct OfferForm {
+    remedy: String,
+    amount: String,
+    expires_on: String,
+    message: String,
+    version: String,
 }
 
-#[derive(Debug, Deserialize, Default)]
-pub struct AcceptForm {
-    #[serde(default)]
-    offer_id: String,
+impl StepForm for OfferForm {
+    const FORM: &'static str = "offer";
+    const DONE: &'static str = "offered";
+    fn command(self, s: &AppState, caller: &Caller, id: &str) -> Result<Command, ApiError> {
+        let stored = visible_complaint(s, caller, id)?;
+        let currency = stored.complaint.facts().currency.code();
+        let amount = typed_amount(Some(&self.remedy), &self.amount, currency, "amount")?;
+        let tz = zone_of(Some(&caller.user.time_zone));
+        let expires_at = match given(&self.expires_on) {
+            None => None,
+            Some(day) => Some(
+                NaiveDate::parse_from_str(&day, "%Y-%m-%d")
+                    .ok()
+                    .and_then(|d| end_of_day(d, tz))
+                    .ok_or_else(|| {
+                        ApiError::validation_one(
+                            "expires_at",
+                            "not_a_date",
+                            "Give the last day as a date.",
+                        )
+                    })?,
+            ),
+        };
+        MakeOffer {
+            remedy: self.remedy,
+            amount,
+            message: given(&self.message),
+            expires_at,
+        }
+        .into_command()
+    }
 }
 
 /// `POST /complaints/{id}/accept` (the customer): names the offer the page
 /// showed, so a newer one is never accepted unseen.
-pub async fn accept(
-    state: web::Data<AppState>,
-    v: Visitor,
-    id: Id,
-    form: PageForm<AcceptForm>,
-) -> Result<HttpResponse, PageError> {
-    let f = form.verified(&v)?;
-    let body = AcceptOffer {
-        offer_id: given(&f.offer_id),
-    };
-    step(
-        state,
-        v,
-        id.into_inner(),
-        At {
-            form: "accept",
-            done: "accepted",
-            values: context! {},
-        },
-        IfMatch::default(),
-        move |_, _| Ok(body.into_command()),
-    )
-    .await
+#[derive(Debug, Deserialize, Serialize, Default)]
+#[serde(default)]
+pub struct AcceptForm {
+    offer_id: String,
 }
 
-#[derive(Debug, Deserialize, Default)]
-pub struct RejectForm {
-    #[serde(default)]
-    reason: String,
-    #[serde(default)]
-    counter_remedy: String,
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    version: String,
+impl StepForm for AcceptForm {
+    const FORM: &'static str = "accept";
+    const DONE: &'static str = "accepted";
+    fn command(self, _: &AppState, _: &Caller, _: &str) -> Result<Command, ApiError> {
+        let body = AcceptOffer {
+            offer_id: given(&self.offer_id),
+        };
+        Ok(body.into_command())
+    }
 }
 
 /// `POST /complaints/{id}/reject` (the customer)
-pub async fn reject(
-    state: web::Data<AppState>,
-    v: Visitor,
-    id: Id,
-    form: PageForm<RejectForm>,
-) -> Result<HttpResponse, PageError> {
-    let f = form.verified(&v)?;
-    let if_match = seen_version(v.signed_in()?, &f.version);
-    let values = context! {
-        reason => f.reason.clone(), counter_remedy => f.counter_remedy.clone(), message => f.message.clone(),
-    };
-    let body = RejectOffer {
-        reason: f.reason,
-        counter_remedy: given(&f.counter_remedy),
-        message: given(&f.message),
-    };
-    step(
-        state,
-        v,
-        id.into_inner(),
-        At {
-            form: "reject",
-            done: "rejected",
-            values,
-        },
-        if_match,
-        move |_, _| body.into_command(),
-    )
-    .await
+#[derive(Debug, Deserialize, Serialize, Default)]
+#[serde(default)]
+pub struct RejectForm {
+    reason: String,
+    counter_remedy: String,
+    message: String,
+    version: String,
 }
 
-#[derive(Debug, Deserialize, Default)]
-pub struct EscalateForm {
-    #[serde(default)]
-    reason: String,
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    version: String,
+impl StepForm for RejectForm {
+    const FORM: &'static str = "reject";
+    const DONE: &'static str = "rejected";
+    fn command(self, _: &AppState, _: &Caller, _: &str) -> Result<Command, ApiError> {
+        RejectOffer {
+            reason: self.reason,
+            counter_remedy: given(&self.counter_remedy),
+            message: given(&self.message),
+        }
+        .into_command()
+    }
 }
 
 /// `POST /complaints/{id}/escalate` (the customer or the shop)
-pub async fn escalate(
-    state: web::Data<AppState>,
-    v: Visitor,
-    id: Id,
-    form: PageForm<EscalateForm>,
-) -> Result<HttpResponse, PageError> {
-    let f = form.verified(&v)?;
-    let if_match = seen_version(v.signed_in()?, &f.version);
-    let values = context! { reason => f.reason.clone(), message => f.message.clone() };
-    let body = Escalate {
-        reason: f.reason,
-        message: given(&f.message),
-    };
-    step(
-        state,
-        v,
-        id.into_inner(),
-        At {
-            form: "escalate",
-            done: "escalated",
-            values,
-        },
-        if_match,
-        move |_, _| body.into_command(),
-    )
-    .await
+#[derive(Debug, Deserialize, Serialize, Default)]
+#[serde(default)]
+pub struct EscalateForm {
+    reason: String,
+    message: String,
+    version: String,
 }
 
-#[derive(Debug, Deserialize, Default)]
-pub struct MediatorForm {
-    #[serde(default)]
-    mediator_id: String,
-    #[serde(default)]
-    version: String,
+impl StepForm for EscalateForm {
+    const FORM: &'static str = "escalate";
+    const DONE: &'static str = "escalated";
+    fn command(self, _: &AppState, _: &Caller, _: &str) -> Result<Command, ApiError> {
+        Escalate {
+            reason: self.reason,
+            message: given(&self.message),
+        }
+        .into_command()
+    }
 }
 
 /// `POST /complaints/{id}/mediator`: an admin assigns anyone; a mediator
 /// takes an unassigned case for themself.
-pub async fn assign_mediator(
-    state: web::Data<AppState>,
-    v: Visitor,
-    id: Id,
-    form: PageForm<MediatorForm>,
-) -> Result<HttpResponse, PageError> {
-    let f = form.verified(&v)?;
-    let caller = v.signed_in()?;
-    let if_match = seen_version(caller, &f.version);
-    let claims = f.mediator_id == caller.id();
-    let done = if claims { "claimed" } else { "assigned" };
-    let values = context! { mediator_id => f.mediator_id.clone() };
-    let body = AssignMediator {
-        mediator_id: f.mediator_id,
-    };
-    step(
-        state,
-        v,
-        id.into_inner(),
-        At {
-            form: "mediator",
-            done,
-            values,
-        },
-        if_match,
-        move |s, _| body.into_command(s),
-    )
-    .await
+#[derive(Debug, Deserialize, Serialize, Default)]
+#[serde(default)]
+pub struct MediatorForm {
+    mediator_id: String,
+    version: String,
 }
 
-#[derive(Debug, Deserialize, Default)]
-pub struct DecisionForm {
-    #[serde(default)]
-    in_favour_of: String,
-    #[serde(default)]
-    remedy: String,
-    #[serde(default)]
-    amount: String,
-    #[serde(default)]
-    reasoning: String,
-    #[serde(default)]
-    version: String,
+impl StepForm for MediatorForm {
+    const FORM: &'static str = "mediator";
+    const DONE: &'static str = "assigned";
+    fn done(&self, caller: &Caller) -> &'static str {
+        if self.mediator_id == caller.id() {
+            "claimed"
+        } else {
+            "assigned"
+        }
+    }
+    fn command(self, s: &AppState, _: &Caller, _: &str) -> Result<Command, ApiError> {
+        AssignMediator {
+            mediator_id: self.mediator_id,
+        }
+        .into_command(s)
+    }
 }
 
 /// `POST /complaints/{id}/decision` (the assigned mediator)
-pub async fn decide(
-    state: web::Data<AppState>,
-    v: Visitor,
-    id: Id,
-    form: PageForm<DecisionForm>,
-) -> Result<HttpResponse, PageError> {
-    let f = form.verified(&v)?;
-    let if_match = seen_version(v.signed_in()?, &f.version);
-    let values = context! {
-        in_favour_of => f.in_favour_of.clone(), remedy => f.remedy.clone(),
-        amount => f.amount.clone(), reasoning => f.reasoning.clone(),
-    };
-    let id = id.into_inner();
-    let target = id.clone();
-    step(
-        state,
-        v,
-        id,
-        At {
-            form: "decision",
-            done: "decided",
-            values,
-        },
-        if_match,
-        move |s, caller| {
-            let stored = visible_complaint(s, caller, &target)?;
-            let currency = stored.complaint.facts().currency.code();
-            let remedy = given(&f.remedy);
-            let amount = typed_amount(remedy.as_deref(), &f.amount, currency, "amount")?;
-            Decision {
-                in_favour_of: f.in_favour_of,
-                remedy,
-                amount,
-                reasoning: f.reasoning,
-            }
-            .into_command()
-        },
-    )
-    .await
-}
-
-#[derive(Debug, Deserialize, Default)]
-pub struct WithdrawForm {
-    #[serde(default)]
-    reason: String,
-    #[serde(default)]
+#[derive(Debug, Deserialize, Serialize, Default)]
+#[serde(default)]
+pub struct DecisionForm {
+    in_favour_of: String,
+    remedy: String,
+    amount: String,
+    reasoning: String,
     version: String,
 }
 
-/// `POST /complaints/{id}/withdraw` (the customer)
-pub async fn withdraw(
-    state: web::Data<AppState>,
-    v: Visitor,
-    id: Id,
-    form: PageForm<WithdrawForm>,
-) -> Result<HttpResponse, PageError> {
-    let f = form.verified(&v)?;
-    let if_match = seen_version(v.signed_in()?, &f.version);
-    let values = context! { reason => f.reason.clone() };
-    let body = Withdraw {
-        reason: given(&f.reason),
-    };
-    step(
-        state,
-        v,
-        id.into_inner(),
-        At {
-            form: "withdraw",
-            done: "withdrawn",
-            values,
-        },
-        if_match,
-        move |_, _| Ok(body.into_command()),
-    )
-    .await
+impl StepForm for DecisionForm {
+    const FORM: &'static str = "decision";
+    const DONE: &'static str = "decided";
+    fn command(self, s: &AppState, caller: &Caller, id: &str) -> Result<Command, ApiError> {
+        let stored = visible_complaint(s, caller, id)?;
+        let currency = stored.complaint.facts().currency.code();
+        let remedy = given(&self.remedy);
+        let amount = typed_amount(remedy.as_deref(), &self.amount, currency, "amount")?;
+        Decision {
+            in_favour_of: self.in_favour_of,
+            remedy,
+            amount,
+            reasoning: self.reasoning,
+        }
+        .into_command()
+    }
 }
 
-#[derive(Debug, Deserialize, Default)]
-pub struct FeedbackForm {
-    #[serde(default)]
-    score: String,
-    #[serde(default)]
-    comment: String,
+/// `POST /complaints/{id}/withdraw` (the customer)
+#[derive(Debug, Deserialize, Serialize, Default)]
+#[serde(default)]
+pub struct WithdrawForm {
+    reason: String,
+    version: String,
+}
+
+impl StepForm for WithdrawForm {
+    const FORM: &'static str = "withdraw";
+    const DONE: &'static str = "withdrawn";
+    fn command(self, _: &AppState, _: &Caller, _: &str) -> Result<Command, ApiError> {
+        let body = Withdraw {
+            reason: given(&self.reason),
+        };
+        Ok(body.into_command())
+    }
 }
 
 /// `POST /complaints/{id}/feedback` (the customer, once, when closed)
-pub async fn feedback(
-    state: web::Data<AppState>,
-    v: Visitor,
-    id: Id,
-    form: PageForm<FeedbackForm>,
-) -> Result<HttpResponse, PageError> {
-    let f = form.verified(&v)?;
-    let values = context! { score => f.score.clone(), comment => f.comment.clone() };
-    let score = f.score.trim().parse::<i64>();
-    let comment = given(&f.comment);
-    step(
-        state,
-        v,
-        id.into_inner(),
-        At {
-            form: "feedback",
-            done: "feedback",
-            values,
-        },
-        IfMatch::default(),
-        move |_, _| {
-            let score = score.map_err(|_| {
-                ApiError::validation_one("score", "required", "Choose how satisfied you are.")
-            })?;
-            Ok(GiveFeedback { score, comment }.into_command())
-        },
-    )
-    .await
+#[derive(Debug, Deserialize, Serialize, Default)]
+#[serde(default)]
+pub struct FeedbackForm {
+    score: String,
+    comment: String,
+}
+
+impl StepForm for FeedbackForm {
+    const FORM: &'static str = "feedback";
+    const DONE: &'static str = "feedback";
+    fn command(self, _: &AppState, _: &Caller, _: &str) -> Result<Command, ApiError> {
+        let score = self.score.trim().parse::<i64>().map_err(|_| {
+            ApiError::validation_one("score", "required", "Choose how satisfied you are.")
+        })?;
+        let comment = given(&self.comment);
+        Ok(GiveFeedback { score, comment }.into_command())
+    }
 }
 
 /// Reads a multipart form of the complaint page, for a visitor who may add

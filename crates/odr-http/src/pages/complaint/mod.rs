@@ -12,7 +12,7 @@
 mod actions;
 mod filing;
 mod format;
-mod timeline;
+pub(crate) mod timeline;
 mod upload;
 
 use std::collections::HashMap;
@@ -39,13 +39,14 @@ use crate::state::AppState;
 use crate::views::ComplaintView;
 
 pub use actions::{
-    accept, acknowledge, assign_mediator, decide, escalate, evidence, feedback, fulfil, message,
-    offer, reject, withdraw,
+    evidence, message, transition, AcceptForm, Acknowledge, DecisionForm, EscalateForm,
+    FeedbackForm, Fulfil, MediatorForm, NoteForm, OfferForm, RejectForm, WithdrawForm,
 };
 pub use filing::{file, new_page};
 
-use format::{money, when, zone_of};
-use timeline::{icon, phrase, Reader};
+pub(crate) use format::{money, when, zone_of};
+use timeline::phrase;
+pub(crate) use timeline::{icon, Reader};
 
 /// The notices a page shows after a step succeeded (`?done=`); anything
 /// else in the query is ignored, never echoed.
