@@ -55,41 +55,38 @@ pub struct SignInQuery {
 }
 
 #[derive(Debug, Deserialize, Default)]
+#[serde(default)]
 pub struct SignInForm {
-    #[serde(default)]
     email: String,
-    #[serde(default)]
     password: String,
     next: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
+#[serde(default)]
 pub struct LinkForm {
-    #[serde(default)]
     email: String,
     next: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
+#[serde(default)]
 pub struct RedeemForm {
-    #[serde(default)]
     token: String,
 }
 
 #[derive(Debug, Deserialize, Default)]
+#[serde(default)]
 pub struct RegisterForm {
-    #[serde(default)]
     display_name: String,
-    #[serde(default)]
     email: String,
-    #[serde(default)]
     password: String,
     next: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
+#[serde(default)]
 pub struct LocaleForm {
-    #[serde(default)]
     locale: String,
     next: Option<String>,
 }

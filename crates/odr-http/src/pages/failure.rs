@@ -146,10 +146,7 @@ impl ResponseError for PageError {
 /// The app's fallback for a path no route took: a browser asking for a page
 /// gets the localized "cannot find this page" page; everything else (the
 /// API, tools) the 404/405 problem document.
-pub async fn fallback(
-    req: actix_web::HttpRequest,
-    v: Visitor,
-) -> Result<HttpResponse, actix_web::Error> {
+pub async fn fallback(req: actix_web::HttpRequest) -> Result<HttpResponse, actix_web::Error> {
     let wants_page = !req.path().starts_with("/api/")
         && req
             .headers()
@@ -158,6 +155,9 @@ pub async fn fallback(
             .is_some_and(|a| a.contains("text/html"))
         && !req.resource_map().has_resource(req.path());
     if wants_page {
+        // Only a page needs the visitor (their language): no session
+        // lookup for the API's and tools' 404s.
+        let v = <Visitor as actix_web::FromRequest>::extract(&req).await?;
         Err(v.fail(ApiError::NotFound).into())
     } else {
         Ok(crate::framework_errors::not_found_or_method(req).await?)

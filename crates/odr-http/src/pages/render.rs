@@ -219,6 +219,9 @@ fn own_words(locale: Locale) -> BTreeMap<String, String> {
 #[derive(Debug, Clone)]
 pub struct Strings {
     words: BTreeMap<String, String>,
+    /// The same words as a template value (`tr`), built once: every page
+    /// render hands it out instead of serialising the map again.
+    value: Value,
 }
 
 impl Strings {
@@ -241,7 +244,7 @@ impl Strings {
     }
 
     fn value(&self) -> Value {
-        Value::from_serialize(&self.words)
+        self.value.clone()
     }
 }
 
@@ -273,7 +276,8 @@ static PAGES: LazyLock<Pages> = LazyLock::new(|| {
         .map(|l| {
             let mut words = english.clone();
             words.extend(own_words(*l));
-            Strings { words }
+            let value = Value::from_serialize(&words);
+            Strings { words, value }
         })
         .collect();
     Pages { env, strings }
