@@ -98,6 +98,10 @@ impl TestApp {
                 odr_http::HttpSettings::defaults_in(files.path()).login_rate,
             )),
             metrics: Arc::new(odr_http::Metrics::new()),
+            secrets: odr_store::SecretKeeper::new(Some(
+                "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+            ))
+            .expect("test encryption key"),
         };
         TestApp {
             db,

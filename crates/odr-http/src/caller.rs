@@ -18,6 +18,16 @@ pub struct Caller {
     /// When the session began by a magic link (the token's `iat`); `None`
     /// for a password session.
     pub magic_link_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// What the credential behind the request allows.
+    pub access: Access,
+}
+
+/// How far a request's credential reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// A person signed in by password or magic link: everything their role
+    /// allows.
+    Full,
 }
 
 impl Caller {
@@ -83,6 +93,7 @@ impl Caller {
             Some((user, sev)) if user.is_active() && user.session_epoch == sev => Ok(Caller {
                 user,
                 magic_link_at,
+                access: Access::Full,
             }),
             _ => Err(ApiError::Unauthenticated(
                 "This session has ended. Sign in again.".into(),

@@ -30,6 +30,9 @@ pub struct AppState {
     pub rate_limits: Arc<crate::rate_limit::RateLimits>,
     /// What `GET /metrics` reports; shared with the scheduler.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Seals and opens stored webhook and link secrets
+    /// (`ODR_ENCRYPTION_KEY`).
+    pub secrets: odr_store::SecretKeeper,
 }
 
 /// The settings the HTTP edge reads (from the binary's configuration).

@@ -26,6 +26,7 @@ pub mod page;
 pub mod pool;
 pub mod retailers;
 pub mod schema;
+pub mod sealed;
 pub mod settings;
 pub mod stats;
 #[cfg(feature = "testing")]
@@ -50,6 +51,7 @@ pub use magic_links::NewMagicLink;
 pub use outbox::OutboxEntry;
 pub use page::{clamp_limit, Cursor, DueCursor, Page, SeqCursor};
 pub use retailers::{NewRetailer, Retailer, RetailerChange};
+pub use sealed::{SealError, SecretKeeper};
 pub use stats::RetailerStats;
 pub use transitions::{EngineRules, TransitionError};
 pub use users::{NewUser, ProfileChange, User};

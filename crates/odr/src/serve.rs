@@ -96,7 +96,10 @@ fn jwt_secret(settings: &Settings, store: &Store) -> Result<String, Failure> {
 pub fn app_state(settings: &Settings, store: Store) -> Result<AppState, Failure> {
     let secret = jwt_secret(settings, &store)?;
     let tokens = TokenIssuer::new(secret.as_bytes(), "odr", "odr-api", settings.token_ttl)?;
+    let secrets = odr_store::SecretKeeper::new(settings.encryption_key.as_deref())
+        .map_err(|e| format!("ODR_ENCRYPTION_KEY: {e}"))?;
     Ok(AppState {
+        secrets,
         store,
         tokens: Arc::new(tokens),
         passwords: Arc::new(PasswordHasher::production()),
