@@ -3,8 +3,9 @@
 //! (`actix_web::web::block`, `tokio::task::spawn_blocking`).
 
 use std::fmt;
+use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::r2d2::{HandleError, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::{ConnectionError, RunQueryDsl};
@@ -50,22 +51,85 @@ impl Connector {
     }
 }
 
-impl ManageConnection for Connector {
-    type Connection = DbConnection;
-    type Error = diesel::r2d2::Error;
+/// How long after a use that ended well a pooled connection is handed out
+/// again without a `SELECT 1` first. A connection that died meanwhile (the
+/// server restarted that very moment) fails its next use, which answers 503
+/// and takes away the connection's good name: it is checked before the use
+/// after that, and replaced.
+const VOUCHED_FOR: Duration = Duration::from_secs(1);
 
-    fn connect(&self) -> Result<DbConnection, Self::Error> {
-        self.open().map_err(diesel::r2d2::Error::ConnectionError)
+/// A pooled connection and when it last served a use that ended well.
+/// Derefs to [`DbConnection`].
+pub struct PoolConnection {
+    conn: DbConnection,
+    vouched_at: Option<Instant>,
+}
+
+impl PoolConnection {
+    /// The use just made of it ended well (`Ok`): it answered.
+    fn vouch(&mut self) {
+        self.vouched_at = Some(Instant::now());
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    /// The use ended in an error (any error: it may have been the socket).
+    fn doubt(&mut self) {
+        self.vouched_at = None;
+    }
+
+    /// Notes how a use ended, and hands its result on.
+    fn judged<T, E>(&mut self, result: Result<T, E>) -> Result<T, E> {
+        match &result {
+            Ok(_) => self.vouch(),
+            Err(_) => self.doubt(),
+        }
+        result
+    }
+
+    fn recently_vouched(&self) -> bool {
+        self.vouched_at.is_some_and(|at| at.elapsed() < VOUCHED_FOR)
+    }
+}
+
+impl Deref for PoolConnection {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for PoolConnection {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
+    }
+}
+
+impl ManageConnection for Connector {
+    type Connection = PoolConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<PoolConnection, Self::Error> {
+        let conn = self.open().map_err(diesel::r2d2::Error::ConnectionError)?;
+        Ok(PoolConnection {
+            conn,
+            vouched_at: None,
+        })
+    }
+
+    /// `SELECT 1`, unless the connection served a use well within the last
+    /// [`VOUCHED_FOR`]: under load most checkouts then cost nothing.
+    fn is_valid(&self, conn: &mut PoolConnection) -> Result<(), Self::Error> {
+        if conn.recently_vouched() {
+            return Ok(());
+        }
+        conn.conn.ping().map_err(diesel::r2d2::Error::QueryError)?;
+        conn.vouch();
+        Ok(())
     }
 
     /// Also true for a connection left inside a transaction (a panic in a
     /// `write_transaction` closure): r2d2 then closes it instead of reusing it.
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        conn.is_broken()
+    fn has_broken(&self, conn: &mut PoolConnection) -> bool {
+        conn.conn.is_broken()
     }
 }
 
@@ -89,7 +153,16 @@ pub struct Store {
     pool: Pool<Connector>,
     url: Arc<DatabaseUrl>,
     options: PoolOptions,
+    /// SQLite only: this process's writers take turns here instead of in
+    /// SQLite's busy handler, which sleeps in growing steps and so makes a
+    /// queue of writers slow at the tail. (Other processes on the same file
+    /// still meet the busy handler.)
+    writers: Option<Arc<parking_lot::Mutex<()>>>,
 }
+
+/// How long a writer waits for its turn before going on without it (and
+/// meeting SQLite's own busy handler): a turn is never a deadlock.
+const WRITER_TURN_WAIT: Duration = Duration::from_secs(5);
 
 impl Store {
     /// Parses the URL and builds the pool. For SQLite the file's directory is
@@ -116,6 +189,12 @@ impl Store {
             synchronous: options.sqlite_synchronous,
         };
         let pool = Pool::builder()
+            // A PostgreSQL connection can die under us (a restart, a
+            // failover): it is checked before use (`is_valid`: `SELECT 1`
+            // unless it served well just now). A SQLite connection is a file
+            // handle in this process and cannot; checking it cost a fifth of
+            // the CPU of a busy server.
+            .test_on_check_out(url.backend() == Backend::Postgres)
             .max_size(options.max_size)
             .min_idle(options.min_idle)
             .connection_timeout(options.connect_timeout)
@@ -127,10 +206,12 @@ impl Store {
             max_size = options.max_size,
             "database pool created"
         );
+        let writers = (url.backend() == Backend::Sqlite).then(Default::default);
         Ok(Store {
             pool,
             url: Arc::new(url),
             options,
+            writers,
         })
     }
 
@@ -191,7 +272,8 @@ impl Store {
         E: From<StoreError>,
     {
         let mut conn = self.get()?;
-        f(&mut conn)
+        let result = f(&mut conn);
+        conn.judged(result)
     }
 
     /// Runs `f` in a write transaction on a pooled connection; see
@@ -201,8 +283,13 @@ impl Store {
         F: FnOnce(&mut DbConnection) -> Result<T, E>,
         E: From<diesel::result::Error> + From<StoreError>,
     {
+        let _turn = self
+            .writers
+            .as_deref()
+            .and_then(|w| w.try_lock_for(WRITER_TURN_WAIT));
         let mut conn = self.get()?;
-        conn.write_transaction(f)
+        let result = conn.write_transaction(f);
+        conn.judged(result)
     }
 
     /// Runs `f` in a read-only snapshot on a pooled connection; see
@@ -213,7 +300,8 @@ impl Store {
         E: From<diesel::result::Error> + From<StoreError>,
     {
         let mut conn = self.get()?;
-        conn.read_snapshot(f)
+        let result = conn.read_snapshot(f);
+        conn.judged(result)
     }
 }
 

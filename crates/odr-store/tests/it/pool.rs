@@ -64,7 +64,7 @@ struct Setting {
 
 fn pragma(store: &Store, query: &str) -> i64 {
     let mut conn = store.get().expect("a connection");
-    let rows: Vec<Setting> = diesel::sql_query(query).load(&mut *conn).expect(query);
+    let rows: Vec<Setting> = diesel::sql_query(query).load(&mut **conn).expect(query);
     rows.first().map(|row| row.value).expect(query)
 }
 
@@ -78,7 +78,7 @@ fn every_sqlite_connection_is_configured_for_concurrent_service() {
         });
         let mut conn = store.get().expect("a connection");
         let mode: Vec<JournalMode> = diesel::sql_query("PRAGMA journal_mode")
-            .load(&mut *conn)
+            .load(&mut **conn)
             .expect("journal mode");
         drop(conn);
         assert_eq!(mode.first().map(|m| m.journal_mode.as_str()), Some("wal"));
