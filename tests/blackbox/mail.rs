@@ -25,7 +25,8 @@ on_both_databases!(
     admins_see_dead_mail_and_requeue_it
 );
 
-fn worker(t: &TestApp, sink: &SmtpSink) -> OutboxWorker {
+/// A mail worker that sends to the SMTP sink (also used by guest_filing.rs).
+pub fn worker(t: &TestApp, sink: &SmtpSink) -> OutboxWorker {
     let clock = t.clock.clone();
     OutboxWorker::new(
         t.store().clone(),

@@ -6,20 +6,25 @@
 
 mod access;
 mod account_pages;
+mod api_keys;
 mod browsing;
 mod contract;
 mod deadlines;
 mod evidence;
 mod export;
 mod feedback;
+mod guest_filing;
+mod integration_pages;
 mod journeys;
 mod limits;
 mod magic_links;
 mod mail;
 mod metrics;
+mod order_links;
 mod pages;
 mod people;
 mod races;
 mod staff_pages;
 mod stats;
 mod steps;
+mod webhooks;

@@ -610,6 +610,12 @@ const JOURNEYS = {
     await staff.shot('fulfilled');
     await staff.click(staff.nav('Dashboard'));
     await staff.shot('dashboard', { audit: 'dashboard' });
+    // Shop integration: a new API key, shown once.
+    await staff.click(staff.nav('Shop integration'));
+    await staff.page.getByRole('textbox', { name: 'Name' }).first().fill('Shop backend');
+    await staff.click(staff.button('Create API key', true));
+    await staff.page.getByRole('textbox', { name: 'Copy it now' }).waitFor();
+    await staff.shot('integration', { audit: 'shop integration' });
 
     await openFromList(customer, 'My complaints', reference);
     await customer.sees('Resolved');

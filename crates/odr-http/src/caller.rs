@@ -28,6 +28,16 @@ pub enum Access {
     /// A person signed in by password or magic link: everything their role
     /// allows.
     Full,
+    /// A shop's API key (`Authorization: Bearer odr_sk_...`): staff of its
+    /// retailer for that retailer's complaints, acting as the key's backing
+    /// user, but no credentials or people (`Caller::may_manage_credentials`).
+    ApiKey { key_id: String },
+    /// A customer signed in by a shop's order link: files for that order,
+    /// sees and acts on the complaints of that order, nothing else.
+    Order {
+        retailer_id: String,
+        order_reference: String,
+    },
 }
 
 impl Caller {
@@ -58,6 +68,43 @@ impl Caller {
                 && self.user.retailer_id.as_deref() == Some(retailer_id))
     }
 
+    /// The order this session is scoped to, if it came from an order link.
+    pub fn order_scope(&self) -> Option<(&str, &str)> {
+        match &self.access {
+            Access::Order {
+                retailer_id,
+                order_reference,
+            } => Some((retailer_id, order_reference)),
+            _ => None,
+        }
+    }
+
+    /// Whether the caller may manage credentials and people (API keys,
+    /// link secrets, webhooks, staff, its own password and profile, its
+    /// sessions): only a person's full session. An API key, for one, may
+    /// not: those need a signed-in person.
+    pub fn may_manage_credentials(&self) -> bool {
+        matches!(self.access, Access::Full)
+    }
+
+    /// 403 unless [`Caller::may_manage_credentials`].
+    pub fn require_person(&self, what: &str) -> Result<(), ApiError> {
+        if self.may_manage_credentials() {
+            return Ok(());
+        }
+        Err(ApiError::Forbidden(format!(
+            "Only a signed-in person can {what}; an API key or an order link's session cannot."
+        )))
+    }
+
+    /// The API key behind the request, if it came with one.
+    pub fn api_key_id(&self) -> Option<&str> {
+        match &self.access {
+            Access::ApiKey { key_id } => Some(key_id),
+            _ => None,
+        }
+    }
+
     pub fn require(&self, roles: &[Role], what: &str) -> Result<(), ApiError> {
         if roles.contains(&self.user.role) {
             Ok(())
@@ -75,6 +122,9 @@ impl Caller {
     /// session cookie), loaded fresh: a disabled account or an ended
     /// session is refused.
     pub async fn from_token(state: &web::Data<AppState>, token: &str) -> Result<Caller, ApiError> {
+        if token.starts_with(crate::routes::credentials::API_KEY_PREFIX) {
+            return Caller::from_api_key(state, token).await;
+        }
         let claims = state.tokens.verify(token, state.clock.now()).map_err(|e| {
             ApiError::Unauthenticated(format!(
                 "The access token is not accepted: {e}. Sign in again."
@@ -86,17 +136,58 @@ impl Caller {
             .is_some_and(|amr| amr.iter().any(|m| m == crate::auth::token::AMR_MAGIC_LINK))
             .then(|| chrono::DateTime::from_timestamp(claims.iat, 0))
             .flatten();
+        let access = match claims.ord.clone() {
+            Some(scope) => Access::Order {
+                retailer_id: scope.rid,
+                order_reference: scope.reference,
+            },
+            None => Access::Full,
+        };
         let user = state
             .blocking(move |s| Ok(s.store.user(&claims.sub)?.map(|u| (u, claims.sev))))
             .await?;
+        // An API key's backing user is no person: it never holds a session.
+        if user
+            .as_ref()
+            .is_some_and(|(u, _)| odr_store::api_keys::is_key_holder_address(&u.email))
+        {
+            return Err(ApiError::Unauthenticated(
+                "This session has ended. Sign in again.".into(),
+            ));
+        }
         match user {
+            // An order link's session is a customer's only.
+            Some((user, _)) if access != Access::Full && user.role != Role::Customer => Err(
+                ApiError::Unauthenticated("This session has ended. Sign in again.".into()),
+            ),
             Some((user, sev)) if user.is_active() && user.session_epoch == sev => Ok(Caller {
                 user,
                 magic_link_at,
-                access: Access::Full,
+                access,
             }),
             _ => Err(ApiError::Unauthenticated(
                 "This session has ended. Sign in again.".into(),
+            )),
+        }
+    }
+}
+
+impl Caller {
+    /// The backing user of a live API key; the key's last use is noted
+    /// (at most once a minute). Unknown or revoked: 401.
+    async fn from_api_key(state: &web::Data<AppState>, key: &str) -> Result<Caller, ApiError> {
+        let key_hash = crate::routes::credentials::key_hash(key);
+        let found = state
+            .blocking(move |s| Ok(s.store.api_key_holder(&key_hash, s.clock.now())?))
+            .await?;
+        match found {
+            Some((key, user)) => Ok(Caller {
+                user,
+                magic_link_at: None,
+                access: Access::ApiKey { key_id: key.id },
+            }),
+            None => Err(ApiError::Unauthenticated(
+                "This API key is not valid (revoked or never issued).".into(),
             )),
         }
     }

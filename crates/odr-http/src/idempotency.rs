@@ -255,8 +255,14 @@ fn request_hash(req: &ServiceRequest, body: &[u8]) -> String {
     hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The user of a valid bearer token, else the client address.
+/// The user of a valid bearer token, the API key (by its hash: whether it
+/// is live, the route finds out), else the client address.
 fn owner(req: &ServiceRequest, state: &AppState) -> String {
+    if let Some(key) = bearer_token(req.request())
+        .filter(|t| t.starts_with(crate::routes::credentials::API_KEY_PREFIX))
+    {
+        return format!("key:{}", crate::routes::credentials::key_hash(key));
+    }
     bearer_token(req.request())
         .and_then(|t| state.tokens.verify(t, state.clock.now()).ok())
         .map(|claims| format!("user:{}", claims.sub))

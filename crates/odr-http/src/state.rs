@@ -50,6 +50,9 @@ pub struct HttpSettings {
     pub login_rate: (u32, std::time::Duration),
     /// How long a magic link stays valid (`ODR_MAGIC_LINK_TTL`).
     pub magic_link_ttl: std::time::Duration,
+    /// `ODR_WEBHOOK_ALLOW_PRIVATE`: webhooks may name loopback, private
+    /// and link-local addresses.
+    pub webhook_allow_private: bool,
     /// `Authorization: Bearer <token>` that opens `GET /metrics` to callers
     /// other than loopback; None: loopback only.
     pub metrics_token: Option<String>,
@@ -66,6 +69,7 @@ impl HttpSettings {
             cors_allowed_origins: Vec::new(),
             login_rate: (10, std::time::Duration::from_secs(60)),
             magic_link_ttl: std::time::Duration::from_secs(15 * 60),
+            webhook_allow_private: false,
             metrics_token: None,
         }
     }

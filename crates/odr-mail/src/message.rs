@@ -249,6 +249,7 @@ mod tests {
                 complaint: None,
                 invitation: None,
                 magic_link: None,
+                webhook: None,
             },
             complaint_id: None,
             event_seq: None,

@@ -69,23 +69,19 @@ impl AttachmentRow {
     }
 }
 
-/// The attachment row of an `attachment` event, from its payload.
-pub(crate) fn write_attachment(
-    conn: &mut DbConnection,
-    complaint_id: &str,
-    r: &EventRecord,
-) -> Result<(), StoreError> {
-    let text = |key: &str| {
-        r.payload
-            .get(key)
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
-    };
-    let id = text("attachment_id").ok_or_else(|| {
-        StoreError::Corrupt("an attachment event without an attachment id".into())
-    })?;
-    diesel::insert_into(attachments::table)
-        .values(AttachmentRow {
+impl AttachmentRow {
+    /// The row of an `attachment` event, from its payload.
+    fn of(complaint_id: &str, r: &EventRecord) -> Result<AttachmentRow, StoreError> {
+        let text = |key: &str| {
+            r.payload
+                .get(key)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        let id = text("attachment_id").ok_or_else(|| {
+            StoreError::Corrupt("an attachment event without an attachment id".into())
+        })?;
+        Ok(AttachmentRow {
             storage_key: storage_key(complaint_id, &id),
             id,
             complaint_id: complaint_id.to_owned(),
@@ -99,6 +95,27 @@ pub(crate) fn write_attachment(
             caption: text("caption"),
             created_at: to_db(r.at),
         })
+    }
+}
+
+impl StoredAttachment {
+    /// The attachment an `attachment` event wrote, without reading it back.
+    pub fn from_record(
+        complaint_id: &str,
+        r: &EventRecord,
+    ) -> Result<StoredAttachment, StoreError> {
+        Ok(AttachmentRow::of(complaint_id, r)?.restore())
+    }
+}
+
+/// The attachment row of an `attachment` event, from its payload.
+pub(crate) fn write_attachment(
+    conn: &mut DbConnection,
+    complaint_id: &str,
+    r: &EventRecord,
+) -> Result<(), StoreError> {
+    diesel::insert_into(attachments::table)
+        .values(AttachmentRow::of(complaint_id, r)?)
         .execute(conn)?;
     Ok(())
 }

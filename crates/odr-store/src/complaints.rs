@@ -27,6 +27,13 @@ pub enum Visibility {
     Retailer(String),
     /// Assigned to this mediator, or escalated and waiting for one.
     Mediator(String),
+    /// A customer's complaints about one order of one retailer (a session
+    /// from a shop's order link).
+    Order {
+        customer_id: String,
+        retailer_id: String,
+        order_reference: String,
+    },
     Everything,
 }
 
@@ -167,6 +174,71 @@ struct MessageRow {
     attachment_ids: String,
 }
 
+impl MessageRow {
+    /// The row of a `message` event, from its payload.
+    fn of(complaint_id: &str, r: &EventRecord) -> MessageRow {
+        let text = |key: &str| {
+            r.payload
+                .get(key)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        let list = |key: &str| {
+            r.payload
+                .get(key)
+                .map_or_else(|| "[]".into(), |v| v.to_string())
+        };
+        MessageRow {
+            id: text("message_id").unwrap_or_default(),
+            complaint_id: complaint_id.to_owned(),
+            seq: r.seq,
+            author_id: r.actor_id.clone().unwrap_or_default(),
+            author_role: r.actor_role.code().to_owned(),
+            body: text("body"),
+            phrase_codes: list("phrase_codes"),
+            created_at: to_db(r.at),
+            attachment_ids: list("attachment_ids"),
+        }
+    }
+
+    fn restore(self) -> Result<StoredMessage, StoreError> {
+        Ok(StoredMessage {
+            id: self.id,
+            seq: self.seq,
+            author_id: self.author_id,
+            author_role: self.author_role,
+            body: self.body,
+            phrase_codes: serde_json::from_str(&self.phrase_codes)?,
+            created_at: from_db(self.created_at),
+            attachment_ids: serde_json::from_str(&self.attachment_ids)?,
+        })
+    }
+}
+
+impl StoredMessage {
+    /// The message a `message` event wrote, without reading it back.
+    pub fn from_record(complaint_id: &str, r: &EventRecord) -> Result<StoredMessage, StoreError> {
+        MessageRow::of(complaint_id, r).restore()
+    }
+}
+
+/// Inserts a new complaint (version 1), its `file` event and mails inside
+/// the caller's transaction (a filing kept in a magic link is written in
+/// the transaction that spends the link).
+pub(crate) fn insert_filed_in(
+    conn: &mut DbConnection,
+    t: &Transition,
+) -> Result<StoredComplaint, StoreError> {
+    diesel::insert_into(complaints::table)
+        .values(ComplaintRow::of(t, 1))
+        .execute(conn)?;
+    write_effects(conn, t)?;
+    Ok(StoredComplaint {
+        complaint: t.complaint.clone(),
+        version: 1,
+    })
+}
+
 pub(crate) fn load(
     conn: &mut DbConnection,
     id: &str,
@@ -199,30 +271,8 @@ fn write_effects(conn: &mut DbConnection, t: &Transition) -> Result<(), StoreErr
         })
         .execute(conn)?;
     if r.kind == odr_domain::complaint::EventKind::Message {
-        let text = |key: &str| {
-            r.payload
-                .get(key)
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-        };
         diesel::insert_into(messages::table)
-            .values(MessageRow {
-                id: text("message_id").unwrap_or_default(),
-                complaint_id: facts.id.clone(),
-                seq: r.seq,
-                author_id: r.actor_id.clone().unwrap_or_default(),
-                author_role: r.actor_role.code().to_owned(),
-                body: text("body"),
-                phrase_codes: r
-                    .payload
-                    .get("phrase_codes")
-                    .map_or_else(|| "[]".into(), |v| v.to_string()),
-                created_at: to_db(r.at),
-                attachment_ids: r
-                    .payload
-                    .get("attachment_ids")
-                    .map_or_else(|| "[]".into(), |v| v.to_string()),
-            })
+            .values(MessageRow::of(&facts.id, r))
             .execute(conn)?;
     }
     if r.kind == odr_domain::complaint::EventKind::Attachment {
@@ -231,6 +281,7 @@ fn write_effects(conn: &mut DbConnection, t: &Transition) -> Result<(), StoreErr
     if r.kind == odr_domain::complaint::EventKind::Feedback {
         crate::feedback::write_feedback(conn, facts, r)?;
     }
+    crate::webhooks::write_deliveries(conn, t)?;
     write_notifications(conn, t)
 }
 
@@ -238,16 +289,7 @@ impl Store {
     /// Writes a just-filed complaint with its `file` event and outbox rows.
     /// A taken reference is `Conflict` (the caller draws a new one).
     pub fn insert_filed(&self, t: &Transition) -> Result<StoredComplaint, StoreError> {
-        self.write_transaction(|conn| {
-            diesel::insert_into(complaints::table)
-                .values(ComplaintRow::of(t, 1))
-                .execute(conn)?;
-            write_effects(conn, t)?;
-            Ok(StoredComplaint {
-                complaint: t.complaint.clone(),
-                version: 1,
-            })
-        })
+        self.write_transaction(|conn| insert_filed_in(conn, t))
     }
 
     /// Writes one accepted event: the new state and version, the event row
@@ -328,6 +370,14 @@ impl Store {
                             .is_null()
                             .and(complaints::state.eq(ComplaintState::Escalated.code()))),
                 ),
+                Visibility::Order {
+                    customer_id,
+                    retailer_id,
+                    order_reference,
+                } => query
+                    .filter(complaints::customer_id.eq(customer_id.clone()))
+                    .filter(complaints::retailer_id.eq(retailer_id.clone()))
+                    .filter(complaints::order_reference.eq(order_reference.clone())),
                 Visibility::Everything => query,
             };
             if let Some(state) = q.state {
@@ -491,18 +541,7 @@ pub(crate) fn messages_on(
     let next_cursor = seq_page(&mut rows, limit, |r| r.seq);
     let items = rows
         .into_iter()
-        .map(|r| {
-            Ok(StoredMessage {
-                id: r.id,
-                seq: r.seq,
-                author_id: r.author_id,
-                author_role: r.author_role,
-                body: r.body,
-                phrase_codes: serde_json::from_str(&r.phrase_codes)?,
-                created_at: from_db(r.created_at),
-                attachment_ids: serde_json::from_str(&r.attachment_ids)?,
-            })
-        })
+        .map(MessageRow::restore)
         .collect::<Result<_, StoreError>>()?;
     Ok(Page { items, next_cursor })
 }

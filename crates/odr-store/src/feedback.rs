@@ -32,19 +32,15 @@ struct FeedbackRow {
     created_at: NaiveDateTime,
 }
 
-/// Writes the row of a `feedback` event; the complaint's facts hold what
-/// the machine accepted.
-pub(crate) fn write_feedback(
-    conn: &mut DbConnection,
-    facts: &ComplaintFacts,
-    record: &EventRecord,
-) -> Result<(), StoreError> {
-    let given = facts
-        .feedback
-        .as_ref()
-        .ok_or_else(|| StoreError::Corrupt("a feedback event without feedback".into()))?;
-    diesel::insert_into(feedback::table)
-        .values(FeedbackRow {
+impl FeedbackRow {
+    /// The row of a `feedback` event; the complaint's facts hold what the
+    /// machine accepted.
+    fn of(facts: &ComplaintFacts, record: &EventRecord) -> Result<FeedbackRow, StoreError> {
+        let given = facts
+            .feedback
+            .as_ref()
+            .ok_or_else(|| StoreError::Corrupt("a feedback event without feedback".into()))?;
+        Ok(FeedbackRow {
             complaint_id: facts.id.clone(),
             seq: record.seq,
             customer_id: facts.customer_id.clone(),
@@ -52,6 +48,36 @@ pub(crate) fn write_feedback(
             comment: given.comment.clone(),
             created_at: to_db(record.at),
         })
+    }
+
+    fn restore(self) -> StoredFeedback {
+        StoredFeedback {
+            complaint_id: self.complaint_id,
+            score: self.score,
+            comment: self.comment,
+            created_at: from_db(self.created_at),
+        }
+    }
+}
+
+impl StoredFeedback {
+    /// The feedback a `feedback` event wrote, without reading it back.
+    pub fn from_record(
+        facts: &ComplaintFacts,
+        record: &EventRecord,
+    ) -> Result<StoredFeedback, StoreError> {
+        Ok(FeedbackRow::of(facts, record)?.restore())
+    }
+}
+
+/// Writes the row of a `feedback` event.
+pub(crate) fn write_feedback(
+    conn: &mut DbConnection,
+    facts: &ComplaintFacts,
+    record: &EventRecord,
+) -> Result<(), StoreError> {
+    diesel::insert_into(feedback::table)
+        .values(FeedbackRow::of(facts, record)?)
         .execute(conn)?;
     Ok(())
 }
@@ -73,10 +99,5 @@ pub(crate) fn feedback_on(
         .select(FeedbackRow::as_select())
         .first(conn)
         .optional()?;
-    Ok(row.map(|r| StoredFeedback {
-        complaint_id: r.complaint_id,
-        score: r.score,
-        comment: r.comment,
-        created_at: from_db(r.created_at),
-    }))
+    Ok(row.map(FeedbackRow::restore))
 }

@@ -8,6 +8,7 @@
 //!
 //! Everything here is blocking; call it from a blocking thread.
 
+pub mod api_keys;
 pub mod attachments;
 pub mod complaints;
 pub mod connection;
@@ -18,9 +19,11 @@ pub mod error;
 pub mod export;
 pub mod feedback;
 pub mod idempotency;
+pub mod link_secrets;
 pub mod magic_links;
 pub mod mail_facts;
 pub mod migrate;
+pub mod order_links;
 pub mod outbox;
 pub mod page;
 pub mod pool;
@@ -34,11 +37,13 @@ pub mod testing;
 mod time;
 pub mod transitions;
 pub mod users;
+pub mod webhooks;
 
 pub use connection::{Backend, DatabaseUrl, DbConnection, SqliteSynchronous};
 pub use error::{classify, StoreError};
-pub use pool::{Connector, PoolOptions, PooledDbConnection, Store};
+pub use pool::{Connector, PoolConnection, PoolOptions, PooledDbConnection, Store};
 
+pub use api_keys::{ApiKey, NewApiKey};
 pub use attachments::StoredAttachment;
 pub use complaints::{
     ComplaintQuery, ComplaintSort, StoredComplaint, StoredEvent, StoredMessage, Visibility,
@@ -47,11 +52,13 @@ pub use deadlines::Tick;
 pub use export::{CaseRecord, PeriodComplaint};
 pub use feedback::StoredFeedback;
 pub use idempotency::{KeptResponse, KeyClaim};
+pub use link_secrets::{LinkSecret, NewLinkSecret};
 pub use magic_links::NewMagicLink;
 pub use outbox::OutboxEntry;
 pub use page::{clamp_limit, Cursor, DueCursor, Page, SeqCursor};
 pub use retailers::{NewRetailer, Retailer, RetailerChange};
 pub use sealed::{SealError, SecretKeeper};
 pub use stats::RetailerStats;
-pub use transitions::{EngineRules, TransitionError};
+pub use transitions::{Committed, EngineRules, TransitionError};
 pub use users::{NewUser, ProfileChange, User};
+pub use webhooks::{NewWebhookEndpoint, WebhookDelivery, WebhookEndpoint};

@@ -30,6 +30,18 @@ pub struct MailFacts {
     /// For `magic_link`: the sign-in link and how long it is valid.
     #[serde(default)]
     pub magic_link: Option<MagicLinkFacts>,
+    /// For `webhook_disabled`: the endpoint the engine stopped calling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<WebhookFacts>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookFacts {
+    pub url: String,
+    pub retailer_id: String,
+    /// When its deliveries began to fail, and when it was disabled.
+    pub failing_since: DateTime<Utc>,
+    pub disabled_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +51,10 @@ pub struct MagicLinkFacts {
     pub expires_at: DateTime<Utc>,
     /// The link's lifetime in whole minutes (at least 1).
     pub valid_minutes: i64,
+    /// The shop a complaint filed without an account is about (template
+    /// `guest_filing`); `None` for a plain sign-in link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shop_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -200,6 +200,7 @@ pub(crate) fn write_notifications(
                 complaint: Some(about.clone()),
                 invitation: None,
                 magic_link: None,
+                webhook: None,
             };
             let row = pending_row(
                 uuid::Uuid::new_v4().to_string(),
@@ -240,6 +241,7 @@ pub(crate) fn write_invitation(
             role: user.role.code().to_owned(),
         }),
         magic_link: None,
+        webhook: None,
     };
     let row = pending_row(
         uuid::Uuid::new_v4().to_string(),

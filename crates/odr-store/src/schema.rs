@@ -170,6 +170,8 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+        /// A complaint waiting for this link (JSON); NULL for a sign-in link.
+        filing -> Nullable<Text>,
     }
 }
 
@@ -186,6 +188,83 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// A shop's API keys; only a SHA-256 (hex) of the key is kept. Each has
+    /// a backing `users` row (`user_id`) that its actions are attributed to.
+    api_keys (id) {
+        id -> Text,
+        retailer_id -> Text,
+        user_id -> Text,
+        name -> Text,
+        key_hash -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Secrets a shop signs order links with; `secret` is sealed
+    /// (`SecretKeeper`).
+    link_secrets (id) {
+        id -> Text,
+        retailer_id -> Text,
+        name -> Text,
+        secret -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// A shop's webhook endpoints; `secret` is sealed, `events` a JSON array.
+    webhook_endpoints (id) {
+        id -> Text,
+        retailer_id -> Text,
+        url -> Text,
+        events -> Text,
+        secret -> Text,
+        enabled -> Bool,
+        failing_since -> Nullable<Timestamp>,
+        disabled_at -> Nullable<Timestamp>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// A complaint event some endpoint subscribed to; `body` is sent as is.
+    webhook_events (id) {
+        id -> Text,
+        event_type -> Text,
+        complaint_id -> Text,
+        seq -> BigInt,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// One event to one endpoint: the delivery log and the worker's queue.
+    webhook_deliveries (id) {
+        id -> Text,
+        endpoint_id -> Text,
+        event_id -> Text,
+        status -> Text,
+        attempts -> BigInt,
+        last_status_code -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        available_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        claim_token -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(users -> retailers (retailer_id));
 diesel::joinable!(complaints -> retailers (retailer_id));
 // complaints has two keys into users (customer_id, mediator_id); joinable!
@@ -197,6 +276,13 @@ diesel::joinable!(attachments -> users (uploaded_by));
 diesel::joinable!(messages -> users (author_id));
 diesel::joinable!(outbox -> complaints (complaint_id));
 diesel::joinable!(feedback -> complaints (complaint_id));
+diesel::joinable!(api_keys -> retailers (retailer_id));
+diesel::joinable!(api_keys -> users (user_id));
+diesel::joinable!(link_secrets -> retailers (retailer_id));
+diesel::joinable!(webhook_endpoints -> retailers (retailer_id));
+diesel::joinable!(webhook_events -> complaints (complaint_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
@@ -210,4 +296,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     magic_links,
     feedback,
+    api_keys,
+    link_secrets,
+    webhook_endpoints,
+    webhook_events,
+    webhook_deliveries,
 );

@@ -4,11 +4,25 @@
 //! result so that nothing is ever applied twice.
 
 use chrono::{DateTime, Utc};
-use odr_domain::complaint::{Circumstances, Command, ComplaintState, MediatorRef, Policy, Refusal};
+use odr_domain::complaint::{
+    Circumstances, Command, ComplaintState, EventRecord, MediatorRef, Policy, Refusal,
+};
 use odr_domain::{Actor, Role};
 
 use crate::complaints::StoredComplaint;
-use crate::{Store, StoreError};
+use crate::{Retailer, Store, StoreError};
+
+/// What a transition wrote, all of it known before the commit: nothing
+/// needs reading back afterwards (a database that drops right after the
+/// commit must not turn a committed event into an error answer).
+#[derive(Debug, Clone)]
+pub struct Committed {
+    pub saved: StoredComplaint,
+    /// The complaint's retailer as read for the decision (its calendar).
+    pub retailer: Option<Retailer>,
+    /// The event row as written.
+    pub record: EventRecord,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum TransitionError {
@@ -41,13 +55,14 @@ impl Store {
         now: DateTime<Utc>,
         policy: &Policy,
         rules: EngineRules,
-    ) -> Result<StoredComplaint, TransitionError> {
+    ) -> Result<Committed, TransitionError> {
         let fresh_id = uuid::Uuid::new_v4().to_string();
         let decide = |stored: &StoredComplaint| -> Result<_, TransitionError> {
             let f = stored.complaint.facts();
-            let calendar = self
-                .retailer(&f.retailer_id)?
-                .map(|r| r.calendar())
+            let retailer = self.retailer(&f.retailer_id)?;
+            let calendar = retailer
+                .as_ref()
+                .map(Retailer::calendar)
                 .unwrap_or_default();
             let mediator = if rules.auto_assign && f.mediator.is_none() {
                 self.least_busy_mediator()?
@@ -61,11 +76,15 @@ impl Store {
                 fresh_id: &fresh_id,
                 auto_mediator: mediator.as_ref(),
             };
-            Ok(stored.complaint.apply_in(command, actor, &at)?)
+            Ok((stored.complaint.apply_in(command, actor, &at)?, retailer))
         };
-        let t = decide(stored)?;
+        let (t, retailer) = decide(stored)?;
         match self.record_transition(stored.version, &t) {
-            Ok(saved) => Ok(saved),
+            Ok(saved) => Ok(Committed {
+                saved,
+                retailer,
+                record: t.record,
+            }),
             Err(StoreError::Conflict(_)) => {
                 let id = &stored.complaint.facts().id;
                 let current = self.complaint(id)?.ok_or(StoreError::NotFound)?;

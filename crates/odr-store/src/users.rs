@@ -6,7 +6,7 @@ use odr_domain::locale::Locale;
 use odr_domain::Role;
 
 use crate::page::{Cursor, Page};
-use crate::schema::users;
+use crate::schema::{api_keys, users};
 use crate::time::{from_db, to_db};
 use crate::{DbConnection, Store, StoreError};
 
@@ -87,6 +87,12 @@ impl TryFrom<UserRow> for User {
             updated_at: from_db(r.updated_at),
         })
     }
+}
+
+/// The backing users of API keys: no people, so never in a list of people
+/// nor mailed as one (`api_keys.rs`).
+fn key_holders() -> diesel::dsl::Select<api_keys::table, api_keys::user_id> {
+    api_keys::table.select(api_keys::user_id)
 }
 
 pub(crate) fn load_user(conn: &mut DbConnection, id: &str) -> Result<Option<User>, StoreError> {
@@ -224,6 +230,7 @@ impl Store {
                 .filter(users::retailer_id.eq(retailer_id))
                 .filter(users::role.eq(Role::RetailerStaff.code()))
                 .filter(users::disabled_at.is_null())
+                .filter(users::id.ne_all(key_holders()))
                 .order((users::created_at.asc(), users::id.asc()))
                 .select(UserRow::as_select())
                 .load(conn)?
@@ -280,6 +287,7 @@ impl Store {
             let mut q = users::table
                 .filter(users::role.eq(role.code()))
                 .filter(users::disabled_at.is_null())
+                .filter(users::id.ne_all(key_holders()))
                 .order((users::created_at.asc(), users::id.asc()))
                 .limit(limit.saturating_add(1))
                 .select(UserRow::as_select())

@@ -7,6 +7,7 @@ mod config;
 mod mail;
 mod scheduler;
 mod serve;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

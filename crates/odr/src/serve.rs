@@ -121,6 +121,7 @@ pub fn app_state(settings: &Settings, store: Store) -> Result<AppState, Failure>
             },
             metrics_token: settings.metrics_token.clone(),
             magic_link_ttl: settings.magic_link_ttl,
+            webhook_allow_private: settings.webhook_allow_private,
         }),
         rate_limits: Arc::new(
             odr_http::rate_limit::RateLimits::new({
@@ -200,6 +201,9 @@ pub fn serve(settings: &Settings, roles: Roles) -> Result<(), Failure> {
             let wake = state.mail_queued.clone();
             actix_web::rt::spawn(worker.run(wake, std::future::pending()));
             tracing::info!("mail worker running");
+            let webhooks = crate::webhooks::delivery_worker(settings, state.store.clone())?;
+            actix_web::rt::spawn(webhooks.run(crate::webhooks::now, std::future::pending()));
+            tracing::info!("webhook worker running");
         }
         if roles.scheduler {
             tracing::info!(every = ?scheduler.interval, "deadline scheduler running");

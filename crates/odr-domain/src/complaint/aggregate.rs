@@ -70,6 +70,9 @@ pub struct Transition {
     /// When the engine must next look at this complaint on its own (a
     /// deadline or a reminder); the scheduler's index.
     pub next_wakeup: Option<DateTime<Utc>>,
+    /// The rules the event was judged by; what the event announces (a
+    /// webhook's view of the complaint) is shown under the same rules.
+    pub policy: Policy,
 }
 
 /// Everything outside the complaint an event is judged by.
@@ -198,6 +201,7 @@ impl Complaint {
         };
         Ok(Transition {
             next_wakeup: complaint.next_wakeup_at(at.policy, now),
+            policy: at.policy.clone(),
             complaint,
             record,
             notifications,

@@ -99,6 +99,7 @@ impl Complaint {
         };
         Ok(Transition {
             next_wakeup: complaint.next_wakeup_at(policy, now),
+            policy: policy.clone(),
             complaint,
             record,
             notifications,

@@ -16,7 +16,9 @@ mod policy;
 mod refusal;
 mod reminders;
 mod rules;
+mod view;
 mod vocabulary;
+mod webhook;
 
 pub use aggregate::{Circumstances, Complaint, NewComplaint, Transition};
 pub use command::{Command, Evidence, Filing, ItemInput, OfferTerms, RulingTerms};
@@ -28,7 +30,9 @@ pub use facts::{
 pub use feedback::{SCORE_MAX, SCORE_MIN};
 pub use policy::{Calendar, Policy};
 pub use refusal::Refusal;
+pub use view::{ComplaintView, NextDeadline};
 pub use vocabulary::{Action, ComplaintState, DeadlineKind, EventKind, Outcome};
+pub use webhook::WebhookType;
 
 #[cfg(test)]
 mod tests;

@@ -35,10 +35,34 @@ pub struct Claims {
     /// a password (older tokens have none and stay valid).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amr: Option<Vec<String>>,
+    /// A session from a shop's order link reaches this one order only;
+    /// absent for a full session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ord: Option<OrderScope>,
 }
+
+/// The order an order-link session is scoped to (claim `ord`).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct OrderScope {
+    /// The retailer id.
+    pub rid: String,
+    /// The order reference.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// The order's items as the shop named them, for the filing form
+    /// (at most `MAX_SCOPE_ITEMS`: the token lives in a cookie).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<Vec<crate::routes::order_links::OrderItem>>,
+}
+
+/// The most items an order-link session carries.
+pub const MAX_SCOPE_ITEMS: usize = 20;
 
 /// The `amr` value of a session that began with a magic link.
 pub const AMR_MAGIC_LINK: &str = "magic_link";
+
+/// The `amr` value of a session that began with a shop's order link.
+pub const AMR_ORDER_LINK: &str = "order_link";
 
 /// The login answer of api.md.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
@@ -170,6 +194,26 @@ impl TokenIssuer {
         )
     }
 
+    /// A token for a session begun by a shop's order link: it reaches one
+    /// order only (`ord`) and says how it began in `amr`.
+    pub fn issue_order(
+        &self,
+        user_id: &str,
+        role: &str,
+        session_epoch: i64,
+        now: DateTime<Utc>,
+        scope: OrderScope,
+    ) -> Result<IssuedToken, TokenError> {
+        self.issue_claims(
+            user_id,
+            role,
+            session_epoch,
+            now,
+            Some(vec![AMR_ORDER_LINK.to_owned()]),
+            Some(scope),
+        )
+    }
+
     fn issue_with(
         &self,
         user_id: &str,
@@ -177,6 +221,18 @@ impl TokenIssuer {
         session_epoch: i64,
         now: DateTime<Utc>,
         amr: Option<Vec<String>>,
+    ) -> Result<IssuedToken, TokenError> {
+        self.issue_claims(user_id, role, session_epoch, now, amr, None)
+    }
+
+    fn issue_claims(
+        &self,
+        user_id: &str,
+        role: &str,
+        session_epoch: i64,
+        now: DateTime<Utc>,
+        amr: Option<Vec<String>>,
+        ord: Option<OrderScope>,
     ) -> Result<IssuedToken, TokenError> {
         let ttl_secs = self.ttl.as_secs();
         let iat = now.timestamp();
@@ -192,6 +248,7 @@ impl TokenIssuer {
             aud: self.audience.clone(),
             jti: uuid::Uuid::new_v4().to_string(),
             amr,
+            ord,
         };
         let access_token =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)

@@ -213,7 +213,8 @@ pub async fn send_link(
     }
 }
 
-/// `POST /sign-in/redeem`: uses the link's token (once).
+/// `POST /sign-in/redeem`: uses the link's token (once). A link that sent
+/// a complaint filed without an account leads to that complaint.
 pub async fn redeem_link(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -225,7 +226,15 @@ pub async fn redeem_link(
     let outcome = state
         .blocking(move |s| redeem_magic_token(s, peer, &f.token))
         .await;
-    after_sign_in(&state, &v, outcome, "sign_in_link_invalid", "", None)
+    let next = match &outcome {
+        Ok(login) => login.complaint_id.as_ref().map(|id| {
+            state.mail_queued.notify_one();
+            format!("/complaints/{id}?done=filed")
+        }),
+        Err(_) => None,
+    };
+    let outcome = outcome.map(|login| login.token);
+    after_sign_in(&state, &v, outcome, "sign_in_link_invalid", "", next)
 }
 
 /// `GET /register`
@@ -324,7 +333,9 @@ pub async fn switch_locale(
             "Choose en, de, fr, es or sk.",
         ))
     })?;
-    if let Some(caller) = v.caller.clone() {
+    // Only a full session changes the account; an order link's session
+    // keeps the choice in the cookie alone.
+    if let Some(caller) = v.caller.clone().filter(|c| c.may_manage_credentials()) {
         v.blocking(&state, move |s| {
             let change = ProfileChange {
                 locale: Some(locale),

@@ -22,6 +22,9 @@
 //! - `complaint`: filing by icons, and one complaint's page (timeline,
 //!   offer card, case file, messages, evidence, feedback) with its forms;
 //!   `case_file`: the printable case file and the JSON export for the session.
+//! - `report`: where a shop's order link lands, and filing without an
+//!   account (both on the filing form of `complaint`).
+//! - `integration`: a shop's API keys, order-link secrets and webhooks.
 
 mod account;
 mod admin;
@@ -31,8 +34,10 @@ mod charts;
 mod complaint;
 mod dashboard;
 mod failure;
+mod integration;
 mod lists;
 mod render;
+mod report;
 mod session;
 mod words;
 
@@ -66,6 +71,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .post(account::register),
         )
         .service(resource("/sign-out").post(account::sign_out))
+        // A shop's order link and filing without an account (`report`).
+        .service(resource("/report").get(report::report).post(report::send))
+        .service(resource("/report/order").get(report::order))
         .service(resource("/locale").post(account::switch_locale))
         // The complaint pages (`complaint`): `/complaints/new` before
         // `/complaints/{id}`.
@@ -108,4 +116,26 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(resource("/admin/complaints/{id}/mediator").post(admin::assign_mediator_form))
         .service(resource("/admin/mail").get(admin::mail))
         .service(resource("/admin/mail/{id}/retry").post(admin::retry_mail_form));
+    // A shop's API keys, link secrets and webhooks (`integration`).
+    cfg.service(resource("/integration").get(integration::page))
+        .service(resource("/integration/api-keys").post(integration::create_api_key_form))
+        .service(
+            resource("/integration/api-keys/{id}/revoke").post(integration::revoke_api_key_form),
+        )
+        .service(resource("/integration/link-secrets").post(integration::create_link_secret_form))
+        .service(
+            resource("/integration/link-secrets/{id}/revoke")
+                .post(integration::revoke_link_secret_form),
+        )
+        .service(resource("/integration/webhooks").post(integration::create_webhook_form))
+        .service(
+            resource("/integration/webhooks/{id}/delete").post(integration::delete_webhook_form),
+        )
+        .service(
+            resource("/integration/webhooks/{id}/enable").post(integration::enable_webhook_form),
+        )
+        .service(
+            resource("/integration/webhooks/{id}/deliveries/{delivery_id}/redeliver")
+                .post(integration::redeliver_form),
+        );
 }

@@ -89,6 +89,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         "case_file_print.html",
         include_str!("../../pages/templates/case_file_print.html"),
     ),
+    (
+        "report_refused.html",
+        include_str!("../../pages/templates/report_refused.html"),
+    ),
+    (
+        "report_sent.html",
+        include_str!("../../pages/templates/report_sent.html"),
+    ),
+    (
+        "integration.html",
+        include_str!("../../pages/templates/integration.html"),
+    ),
 ];
 
 /// The languages, English first (the fallback).
@@ -173,6 +185,31 @@ const WORDS: &[(&str, Locale, &str)] = &[
         include_str!("../../pages/locales/staff/sk.toml"),
     ),
     (
+        "report",
+        Locale::En,
+        include_str!("../../pages/locales/report/en.toml"),
+    ),
+    (
+        "report",
+        Locale::De,
+        include_str!("../../pages/locales/report/de.toml"),
+    ),
+    (
+        "report",
+        Locale::Fr,
+        include_str!("../../pages/locales/report/fr.toml"),
+    ),
+    (
+        "report",
+        Locale::Es,
+        include_str!("../../pages/locales/report/es.toml"),
+    ),
+    (
+        "report",
+        Locale::Sk,
+        include_str!("../../pages/locales/report/sk.toml"),
+    ),
+    (
         "export",
         Locale::En,
         include_str!("../../pages/locales/export/en.toml"),
@@ -196,6 +233,31 @@ const WORDS: &[(&str, Locale, &str)] = &[
         "export",
         Locale::Sk,
         include_str!("../../pages/locales/export/sk.toml"),
+    ),
+    (
+        "integration",
+        Locale::En,
+        include_str!("../../pages/locales/integration/en.toml"),
+    ),
+    (
+        "integration",
+        Locale::De,
+        include_str!("../../pages/locales/integration/de.toml"),
+    ),
+    (
+        "integration",
+        Locale::Fr,
+        include_str!("../../pages/locales/integration/fr.toml"),
+    ),
+    (
+        "integration",
+        Locale::Es,
+        include_str!("../../pages/locales/integration/es.toml"),
+    ),
+    (
+        "integration",
+        Locale::Sk,
+        include_str!("../../pages/locales/integration/sk.toml"),
     ),
 ];
 

@@ -105,9 +105,11 @@ impl Visitor {
                 ("/complaints", "nav_my_complaints"),
                 ("/complaints/new", "nav_new_complaint"),
             ],
-            Some(Role::RetailerStaff) => {
-                &[("/inbox", "nav_inbox"), ("/dashboard", "nav_dashboard")]
-            }
+            Some(Role::RetailerStaff) => &[
+                ("/inbox", "nav_inbox"),
+                ("/dashboard", "nav_dashboard"),
+                ("/integration", "nav_integration"),
+            ],
             Some(Role::Mediator) => &[("/queue", "nav_queue")],
             Some(Role::Admin) => &[
                 ("/admin", "nav_admin"),
@@ -162,7 +164,11 @@ impl FromRequest for Visitor {
         Box::pin(async move {
             let state = state.ok_or_else(|| PageError::broken("no app state"))?;
             let caller = match &token {
-                Some(t) => Caller::from_token(&state, t).await.ok(),
+                // The pages are for people: an API key is no session.
+                Some(t) => Caller::from_token(&state, t)
+                    .await
+                    .ok()
+                    .filter(|c| c.api_key_id().is_none()),
                 None => None,
             };
             let locale = chosen

@@ -268,12 +268,19 @@ pub(crate) fn new_session(
         (status = 204, description = "Signed out everywhere."),
         (status = 400, response = super::openapi::Malformed),
         (status = 401, response = super::openapi::Unauthenticated),
+        (status = 403, response = super::openapi::Forbidden),
         (status = 422, response = super::openapi::Unprocessable),
         (status = 503, response = super::openapi::Unavailable)
     ),
     security(("bearer" = []))
 )]
 pub async fn logout(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    // An API key has no session to end: it is revoked instead.
+    if caller.api_key_id().is_some() {
+        return Err(ApiError::Forbidden(
+            "An API key has no session to end; revoke the key instead.".into(),
+        ));
+    }
     state
         .blocking(move |s| Ok(s.store.end_sessions(caller.id(), s.clock.now())?))
         .await?;
@@ -297,7 +304,7 @@ pub struct MagicLinkRedeem {
 }
 
 /// The hex SHA-256 of a magic-link token: all the store keeps of it.
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(token.as_bytes())
         .iter()
@@ -358,6 +365,25 @@ pub(crate) fn send_magic_link(
     };
     checks.finish()?;
     let email = email.unwrap_or_default();
+    let new = fresh_link(s, peer, email, locale.unwrap_or_default())?;
+    // An API key's backing user never signs in: no link is issued for its
+    // address, and the answer is the same as for any other.
+    if odr_store::api_keys::is_key_holder_address(&new.email) {
+        return Ok(());
+    }
+    s.store.create_magic_link(new, s.clock.now())?;
+    Ok(())
+}
+
+/// A new single-use link for a checked email, valid `ODR_MAGIC_LINK_TTL`,
+/// under the magic-link rate limits (per address and per email). The
+/// mailed token is in `url`; only its hash is kept.
+pub(crate) fn fresh_link(
+    s: &AppState,
+    peer: Option<std::net::SocketAddr>,
+    email: String,
+    locale: Locale,
+) -> Result<odr_store::NewMagicLink, ApiError> {
     let now = s.clock.now();
     limited(s.rate_limits.magic_by_address.hit(&client_key(peer), now))?;
     limited(s.rate_limits.magic_by_email.hit(&email, now))?;
@@ -365,15 +391,13 @@ pub(crate) fn send_magic_link(
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
     let ttl = chrono::Duration::from_std(s.http.magic_link_ttl)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let new = odr_store::NewMagicLink {
+    Ok(odr_store::NewMagicLink {
         email,
         token_hash: token_hash(&token),
         url: format!("{}/sign-in?token={token}", s.public_url),
-        locale: locale.unwrap_or_default(),
+        locale,
         expires_at: now + ttl,
-    };
-    s.store.create_magic_link(new, now)?;
-    Ok(())
+    })
 }
 
 #[utoipa::path(
@@ -381,13 +405,13 @@ pub(crate) fn send_magic_link(
     path = "/api/v1/auth/magic-link/redeem",
     tag = "auth",
     summary = "Sign in with a magic link's token",
-    description = "The login answer; a new email becomes a customer without password. The token works once; an unknown, used or expired one is 401.",
+    description = "The login answer; a new email becomes a customer without password. The token works once; an unknown, used or expired one is 401. A link mailed for a complaint filed without an account (`POST /api/v1/complaints/guest`) files it now, in the same transaction that uses the link, and the answer names it (`complaint_id`).",
     request_body = MagicLinkRedeem,
     params(
         crate::routes::openapi::IdempotencyHeader
     ),
     responses(
-        (status = 200, description = "A bearer token.", body = crate::auth::IssuedToken),
+        (status = 200, description = "A bearer token, and the complaint the link filed, if any.", body = MagicLinkLogin),
         (status = 400, response = super::openapi::Malformed),
         (status = 401, response = super::openapi::Unauthenticated),
         (status = 413, response = super::openapi::PayloadTooLarge),
@@ -403,30 +427,71 @@ pub async fn redeem_magic_link(
     JsonBody(body): JsonBody<MagicLinkRedeem>,
 ) -> Result<HttpResponse, ApiError> {
     let peer = req.peer_addr();
-    let token = state
+    let login = state
         .blocking(move |s| redeem_magic_token(s, peer, &body.token))
         .await?;
+    if login.complaint_id.is_some() {
+        state.mail_queued.notify_one();
+    }
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(token))
+        .json(login))
+}
+
+/// The login answer of a magic link, and the complaint it filed.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct MagicLinkLogin {
+    #[serde(flatten)]
+    pub token: crate::auth::IssuedToken,
+    /// The complaint filed without an account that this link carried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub complaint_id: Option<String>,
 }
 
 /// Signs in with a magic link's token (once); a new email becomes a
-/// customer without password.
+/// customer without password. A link that carries a complaint filed
+/// without an account files it in the same transaction.
 pub(crate) fn redeem_magic_token(
     s: &AppState,
     peer: Option<std::net::SocketAddr>,
     token: &str,
-) -> Result<crate::auth::IssuedToken, ApiError> {
+) -> Result<MagicLinkLogin, ApiError> {
     let now = s.clock.now();
     limited(s.rate_limits.login_by_address.hit(&client_key(peer), now))?;
-    let Some(user) = s.store.redeem_magic_link(&token_hash(token.trim()), now)? else {
+    let hash = token_hash(token.trim());
+    let prepared = match s.store.magic_link_filing(&hash)? {
+        Some(json) => Some(super::guest::kept_filing(s, &json)?),
+        None => None,
+    };
+    let locale = prepared
+        .as_ref()
+        .and_then(|(filing, _)| filing.locale)
+        .unwrap_or_default();
+    let redeemed = s
+        .store
+        .redeem_magic_link_filing(&hash, now, locale, |user, _| {
+            prepared
+                .as_ref()
+                .map(|(filing, retailer)| super::complaints::filed_by(s, filing, retailer, user))
+                .transpose()
+        })?;
+    let Some(redeemed) = redeemed else {
         return Err(ApiError::Unauthenticated(
             "This sign-in link is not valid: it was used already, has expired, or was never sent. Ask for a new one."
                 .into(),
         ));
     };
-    s.tokens
+    if redeemed.filed.is_some() {
+        s.metrics
+            .transition(odr_domain::complaint::EventKind::File.code());
+    }
+    let user = redeemed.user;
+    let token = s
+        .tokens
         .issue_magic(&user.id, user.role.code(), user.session_epoch, now)
-        .map_err(|e| ApiError::Internal(e.to_string()))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(MagicLinkLogin {
+        token,
+        complaint_id: redeemed.filed.map(|c| c.complaint.facts().id.clone()),
+    })
 }

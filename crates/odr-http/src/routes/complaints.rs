@@ -20,7 +20,7 @@ use crate::caller::Caller;
 use crate::preconditions::{complaint_etag, not_modified, tag_complaint, IfNoneMatch};
 use crate::problem::ApiError;
 use crate::state::AppState;
-use crate::views::{ComplaintView, Items};
+use crate::views::{complaint_view, ComplaintView, Items};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -64,6 +64,12 @@ pub struct ListComplaints {
 /// Whether the caller may see this complaint at all (else 404).
 pub fn may_see(caller: &Caller, stored: &StoredComplaint) -> bool {
     let f = stored.complaint.facts();
+    if let Some((retailer_id, order_reference)) = caller.order_scope() {
+        return caller.role() == Role::Customer
+            && f.customer_id == caller.id()
+            && f.retailer_id == retailer_id
+            && f.order_reference == order_reference;
+    }
     match caller.role() {
         Role::Admin => true,
         Role::Customer => f.customer_id == caller.id(),
@@ -78,6 +84,13 @@ pub fn may_see(caller: &Caller, stored: &StoredComplaint) -> bool {
 
 /// Whose complaints a list shows the caller (the same rule as [`may_see`]).
 pub(crate) fn visibility(caller: &Caller) -> Result<Visibility, ApiError> {
+    if let Some((retailer_id, order_reference)) = caller.order_scope() {
+        return Ok(Visibility::Order {
+            customer_id: caller.id().to_owned(),
+            retailer_id: retailer_id.to_owned(),
+            order_reference: order_reference.to_owned(),
+        });
+    }
     Ok(match caller.role() {
         Role::Admin => Visibility::Everything,
         Role::Customer => Visibility::Customer(caller.id().to_owned()),
@@ -146,12 +159,7 @@ pub fn view(
     let retailer = state
         .store
         .retailer(&stored.complaint.facts().retailer_id)?;
-    Ok(ComplaintView::build(
-        stored,
-        caller,
-        state,
-        retailer.as_ref(),
-    ))
+    Ok(complaint_view(stored, caller, state, retailer.as_ref()))
 }
 
 /// Files a complaint for `caller` (a customer): the checks of every field
@@ -162,6 +170,64 @@ pub(crate) fn file_complaint(
     caller: &Caller,
     body: FileComplaint,
 ) -> Result<(StoredComplaint, odr_store::Retailer), ApiError> {
+    if let Some((retailer_id, order_reference)) = caller.order_scope() {
+        if body.retailer_id != retailer_id || body.order_reference.trim() != order_reference {
+            return Err(ApiError::Forbidden(
+                "A session from a shop's order link files for that order only.".into(),
+            ));
+        }
+    }
+    let (filing, retailer) = checked_filing(s, body)?;
+    let mut attempts = 0;
+    let stored = loop {
+        let t = filed_by(s, &filing, &retailer, &caller.user)?;
+        match s.store.insert_filed(&t) {
+            // A reference already taken: draw another.
+            Err(StoreError::Conflict(_)) if attempts < 5 => attempts += 1,
+            other => break other?,
+        }
+    };
+    s.metrics
+        .transition(odr_domain::complaint::EventKind::File.code());
+    Ok((stored, retailer))
+}
+
+/// The domain's `file` of a checked filing by `customer`, not yet written.
+pub(crate) fn filed_by(
+    s: &AppState,
+    filing: &Filing,
+    retailer: &odr_store::Retailer,
+    customer: &odr_store::User,
+) -> Result<odr_domain::complaint::Transition, ApiError> {
+    let mut rng = rand::rng();
+    let new = NewComplaint {
+        id: uuid::Uuid::new_v4().to_string(),
+        reference: reference::from_random(std::array::from_fn(|_| rng.random())),
+        retailer_currency: retailer.currency,
+        customer_locale: customer.locale,
+    };
+    let actor = odr_domain::Actor {
+        id: Some(customer.id.clone()),
+        role: customer.role,
+        retailer_id: customer.retailer_id.clone(),
+    };
+    Ok(Complaint::file(
+        filing,
+        &actor,
+        new,
+        s.clock.now(),
+        &s.policy,
+        &retailer.calendar(),
+    )?)
+}
+
+/// Every check of a filing (one answer names every bad field): the
+/// domain's `Filing` and its retailer. Filing with an account and without
+/// one share it.
+pub(crate) fn checked_filing(
+    s: &AppState,
+    body: FileComplaint,
+) -> Result<(Filing, odr_store::Retailer), ApiError> {
     let mut checks = Checks::default();
     let category = checks.code("category", &body.category);
     let remedy = checks.code("desired_remedy", &body.desired_remedy);
@@ -209,32 +275,7 @@ pub(crate) fn file_complaint(
             })
             .collect(),
     };
-    let mut attempts = 0;
-    let stored = loop {
-        let mut rng = rand::rng();
-        let new = NewComplaint {
-            id: uuid::Uuid::new_v4().to_string(),
-            reference: reference::from_random(std::array::from_fn(|_| rng.random())),
-            retailer_currency: retailer.currency,
-            customer_locale: caller.user.locale,
-        };
-        let t = Complaint::file(
-            &filing,
-            &caller.actor(),
-            new,
-            s.clock.now(),
-            &s.policy,
-            &retailer.calendar(),
-        )?;
-        match s.store.insert_filed(&t) {
-            // A reference already taken: draw another.
-            Err(StoreError::Conflict(_)) if attempts < 5 => attempts += 1,
-            other => break other?,
-        }
-    };
-    s.metrics
-        .transition(odr_domain::complaint::EventKind::File.code());
-    Ok((stored, retailer))
+    Ok((filing, retailer))
 }
 
 #[utoipa::path(
@@ -269,7 +310,7 @@ pub async fn file(
     let view = state
         .blocking(move |s| {
             let (stored, retailer) = file_complaint(s, &caller, body)?;
-            Ok(ComplaintView::build(&stored, &caller, s, Some(&retailer)))
+            Ok(complaint_view(&stored, &caller, s, Some(&retailer)))
         })
         .await?;
     state.mail_queued.notify_one();
@@ -383,7 +424,7 @@ pub async fn list(
                     retailers.insert(id.clone(), s.store.retailer(id)?);
                 }
                 let retailer = retailers.get(id).and_then(Option::as_ref);
-                items.push(ComplaintView::build(c, &caller, s, retailer));
+                items.push(complaint_view(c, &caller, s, retailer));
             }
             Ok(Items {
                 items,

@@ -27,7 +27,7 @@ use crate::body::QueryParams;
 use crate::caller::Caller;
 use crate::problem::ApiError;
 use crate::state::AppState;
-use crate::views::{ComplaintView, PublicRetailerView};
+use crate::views::{complaint_view, ComplaintView, PublicRetailerView};
 
 /// What made the document.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -139,7 +139,7 @@ pub(crate) fn case_export(s: &AppState, caller: &Caller, id: &str) -> Result<Cas
     Ok(CaseExport {
         exported_at: s.clock.now(),
         engine: engine(),
-        complaint: ComplaintView::build(&record.complaint, caller, s, retailer.as_ref()),
+        complaint: complaint_view(&record.complaint, caller, s, retailer.as_ref()),
         retailer: retailer.map(|r| PublicRetailerView {
             id: r.id,
             name: r.name,

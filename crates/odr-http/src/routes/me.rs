@@ -49,6 +49,7 @@ pub async fn me(caller: Caller) -> HttpResponse {
         (status = 200, description = "The caller, changed.", body = crate::views::MeView),
         (status = 400, response = super::openapi::Malformed),
         (status = 401, response = super::openapi::Unauthenticated),
+        (status = 403, response = super::openapi::Forbidden),
         (status = 413, response = super::openapi::PayloadTooLarge),
         (status = 415, response = super::openapi::UnsupportedMediaType),
         (status = 422, response = super::openapi::Unprocessable),
@@ -63,6 +64,7 @@ pub async fn update_me(
 ) -> Result<HttpResponse, ApiError> {
     let user = state
         .blocking(move |s| {
+            caller.require_person("change the profile")?;
             let mut checks = Checks::default();
             if let Some(name) = &body.display_name {
                 checks.text("display_name", name, limits::NAME);
@@ -104,6 +106,7 @@ pub struct PasswordChange {
         (status = 204, description = "Password set; every session has ended."),
         (status = 400, response = super::openapi::Malformed),
         (status = 401, response = super::openapi::Unauthenticated),
+        (status = 403, response = super::openapi::Forbidden),
         (status = 413, response = super::openapi::PayloadTooLarge),
         (status = 415, response = super::openapi::UnsupportedMediaType),
         (status = 422, response = super::openapi::Unprocessable),
@@ -119,6 +122,7 @@ pub async fn change_password(
 ) -> Result<HttpResponse, ApiError> {
     state
         .blocking(move |s| {
+            caller.require_person("set a password")?;
             let now = s.clock.now();
             let mut checks = Checks::default();
             if let Err(e) = validate_password(&body.password) {

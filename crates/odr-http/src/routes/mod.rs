@@ -4,18 +4,22 @@ pub(crate) mod admin;
 pub(crate) mod attachments;
 pub(crate) mod auth;
 pub(crate) mod complaints;
+pub(crate) mod credentials;
 pub(crate) mod export;
+pub(crate) mod guest;
 pub(crate) mod health;
 pub(crate) mod input;
 pub(crate) mod me;
 pub(crate) mod mediators;
 pub(crate) mod metrics;
 pub(crate) mod openapi;
+pub(crate) mod order_links;
 pub(crate) mod paging;
 pub(crate) mod retailers;
 pub(crate) mod stats;
 pub(crate) mod taxonomy;
 pub(crate) mod transitions;
+pub(crate) mod webhooks;
 
 use actix_web::web::{self, ServiceConfig};
 
@@ -43,6 +47,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(resource("/auth/logout").post(auth::logout))
                 .service(resource("/auth/magic-link").post(auth::magic_link))
                 .service(resource("/auth/magic-link/redeem").post(auth::redeem_magic_link))
+                .service(resource("/auth/order-link/redeem").post(order_links::redeem))
                 .service(resource("/me/password").put(me::change_password))
                 .service(resource("/me").get(me::me).patch(me::update_me))
                 .service(resource("/admin/outbox").get(admin::outbox))
@@ -66,6 +71,44 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(
                     resource("/retailers/{id}/staff/{user_id}").delete(retailers::remove_staff),
                 )
+                .service(
+                    resource("/retailers/{id}/api-keys")
+                        .get(credentials::list_api_keys)
+                        .post(credentials::create_api_key),
+                )
+                .service(
+                    resource("/retailers/{id}/api-keys/{key_id}")
+                        .delete(credentials::revoke_api_key),
+                )
+                .service(
+                    resource("/retailers/{id}/link-secrets")
+                        .get(credentials::list_link_secrets)
+                        .post(credentials::create_link_secret),
+                )
+                .service(
+                    resource("/retailers/{id}/link-secrets/{secret_id}")
+                        .delete(credentials::revoke_link_secret),
+                )
+                .service(
+                    resource("/retailers/{id}/webhooks")
+                        .get(webhooks::list)
+                        .post(webhooks::create),
+                )
+                .service(
+                    resource("/retailers/{id}/webhooks/{webhook_id}")
+                        .patch(webhooks::update)
+                        .delete(webhooks::remove),
+                )
+                .service(
+                    resource("/retailers/{id}/webhooks/{webhook_id}/deliveries")
+                        .get(webhooks::deliveries),
+                )
+                .service(
+                    resource(
+                        "/retailers/{id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
+                    )
+                    .post(webhooks::redeliver),
+                )
                 .service(resource("/retailers/{id}/stats").get(stats::retailer_stats))
                 .service(resource("/retailers/{id}/complaints.csv").get(export::retailer_csv))
                 .service(
@@ -78,6 +121,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                         .get(complaints::list)
                         .post(complaints::file),
                 )
+                // Before `/complaints/{id}`, which would take the path.
+                .service(resource("/complaints/guest").post(guest::file_as_guest))
                 .service(resource("/complaints/{id}").get(complaints::get))
                 .service(resource("/complaints/{id}/events").get(complaints::events))
                 .service(resource("/complaints/{id}/export").get(export::complaint_export))

@@ -322,6 +322,7 @@ pub(crate) fn add_staff(
     body: CreateStaff,
 ) -> Result<User, ApiError> {
     let retailer = managed_retailer(s, caller, retailer_id)?;
+    caller.require_person("add staff")?;
     let who = Newcomer {
         email: &body.email,
         password: body.password.as_deref(),
@@ -417,6 +418,7 @@ pub async fn list_staff(
     let page = state
         .blocking(move |s| {
             managed_retailer(s, &caller, &retailer_id)?;
+            caller.require_person("see the staff")?;
             let after = cursor(q.cursor.as_deref())?;
             Ok(s.store
                 .staff_page(&retailer_id, after.as_ref(), clamp_limit(q.limit))?)
@@ -467,8 +469,11 @@ pub(crate) fn remove_staff_member(
     user_id: &str,
 ) -> Result<(), ApiError> {
     managed_retailer(s, caller, retailer_id)?;
+    caller.require_person("remove staff")?;
     let user = s.store.user(user_id)?.ok_or(ApiError::NotFound)?;
+    // An API key's backing user is no staff member: the key is revoked.
     if user.role != Role::RetailerStaff
+        || odr_store::api_keys::is_key_holder_address(&user.email)
         || user.retailer_id.as_deref() != Some(retailer_id)
         || !user.is_active()
     {

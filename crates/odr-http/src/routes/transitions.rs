@@ -8,17 +8,17 @@ use odr_domain::complaint::{Command, InFavourOf, MediatorRef, OfferTerms, Ruling
 use odr_domain::money::MoneyInput;
 use odr_domain::taxonomy::Phrase;
 use odr_domain::Role;
-use odr_store::TransitionError;
+use odr_store::{Committed, TransitionError};
 use serde::Deserialize;
 
-use super::complaints::{view, visible_complaint};
+use super::complaints::visible_complaint;
 use super::input::Checks;
 use crate::body::JsonBody;
 use crate::caller::Caller;
 use crate::preconditions::{complaint_etag, tag_complaint, IfMatch};
 use crate::problem::ApiError;
 use crate::state::AppState;
-use crate::views::ComplaintView;
+use crate::views::{complaint_view, ComplaintView};
 
 #[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -276,7 +276,7 @@ pub(crate) fn send(
     if_match: &IfMatch,
     id: &str,
     command: &Command,
-) -> Result<odr_store::StoredComplaint, ApiError> {
+) -> Result<Committed, ApiError> {
     let stored = visible_complaint(s, caller, id)?;
     // Checked against the version the transition is then written on (the
     // write fails if the version moved meanwhile), so a stale `If-Match`
@@ -300,12 +300,18 @@ pub(crate) fn send(
             ))
         }
         other => {
-            let saved = other?;
+            let committed = other?;
             // Committed: count it (`odr_transitions_total`).
             s.metrics.transition(command.name());
-            Ok(saved)
+            Ok(committed)
         }
     }
+}
+
+/// The complaint as the caller now sees it, from what the transition wrote
+/// (nothing is read after the commit).
+fn answer(s: &AppState, caller: &Caller, committed: &Committed) -> ComplaintView {
+    complaint_view(&committed.saved, caller, s, committed.retailer.as_ref())
 }
 
 async fn transition(
@@ -318,8 +324,8 @@ async fn transition(
     let role = caller.role();
     let view: ComplaintView = state
         .blocking(move |s| {
-            let saved = send(s, &caller, &if_match, &id, &command)?;
-            view(s, &caller, &saved)
+            let committed = send(s, &caller, &if_match, &id, &command)?;
+            Ok(answer(s, &caller, &committed))
         })
         .await?;
     state.mail_queued.notify_one();
@@ -525,8 +531,8 @@ pub async fn assign_mediator(
     let view = state
         .blocking(move |s| {
             let command = body.into_command(s)?;
-            let saved = send(s, &caller, &if_match, &id, &command)?;
-            view(s, &caller, &saved)
+            let committed = send(s, &caller, &if_match, &id, &command)?;
+            Ok(answer(s, &caller, &committed))
         })
         .await?;
     state.mail_queued.notify_one();
@@ -641,13 +647,11 @@ pub(crate) fn send_message(
             unknown_attachments(s, id, attachment_ids)?;
         }
     }
-    let saved = send(s, caller, if_match, id, command)?;
-    let seq = saved.complaint.last_seq();
-    s.store
-        .messages(id)?
-        .into_iter()
-        .find(|m| m.seq == seq)
-        .ok_or_else(|| ApiError::Internal("message row missing".into()))
+    let committed = send(s, caller, if_match, id, command)?;
+    Ok(odr_store::StoredMessage::from_record(
+        id,
+        &committed.record,
+    )?)
 }
 
 /// 422 naming each `attachment_ids[i]` that is not an attachment of this
@@ -714,10 +718,11 @@ pub async fn feedback(
     let id = id.into_inner();
     let given = state
         .blocking(move |s| {
-            send(s, &caller, &if_match, &id, &command)?;
-            s.store
-                .feedback(&id)?
-                .ok_or_else(|| ApiError::Internal("feedback row missing".into()))
+            let committed = send(s, &caller, &if_match, &id, &command)?;
+            Ok(odr_store::StoredFeedback::from_record(
+                committed.saved.complaint.facts(),
+                &committed.record,
+            )?)
         })
         .await?;
     Ok(HttpResponse::Created().json(given))

@@ -109,10 +109,16 @@ fn registered_routes() -> BTreeSet<(String, String)> {
         if chunk.contains("web::scope(\"/api/v1\")") {
             prefix = "/api/v1";
         }
-        let Some(start) = chunk.find("resource(\"") else {
+        // rustfmt puts a path too long for one line on the next one.
+        let Some(start) = chunk.find("resource(") else {
             continue;
         };
-        let rest = &chunk[start + "resource(\"".len()..];
+        let Some(rest) = chunk[start + "resource(".len()..]
+            .trim_start()
+            .strip_prefix('"')
+        else {
+            continue;
+        };
         let path = &rest[..rest.find('"').expect("closing quote")];
         for method in ["get", "post", "put", "patch", "delete"] {
             if rest.contains(&format!(".{method}(")) {

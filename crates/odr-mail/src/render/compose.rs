@@ -3,6 +3,7 @@
 //! the recipient's language.
 
 mod parts;
+mod webhook;
 
 use odr_domain::complaint::{ComplaintState, Outcome};
 use odr_store::mail_facts::{ComplaintFacts, MailFacts};
@@ -13,7 +14,7 @@ use super::strings::{Reader, Vars};
 use super::RenderError;
 
 /// Every template the store writes, as `MailFacts::template` names them.
-pub(super) const TEMPLATES: [&str; 17] = [
+pub(super) const TEMPLATES: [&str; 19] = [
     "complaint_filed",
     "complaint_receipt",
     "acknowledged",
@@ -31,6 +32,8 @@ pub(super) const TEMPLATES: [&str; 17] = [
     "deadline_reminder",
     "invitation",
     "magic_link",
+    "guest_filing",
+    "webhook_disabled",
 ];
 
 #[derive(Debug, Serialize)]
@@ -173,7 +176,10 @@ pub(super) fn view(
     if template == "invitation" {
         return invitation(s, public_url, facts, side);
     }
-    if template == "magic_link" {
+    if template == "webhook_disabled" {
+        return webhook::webhook_disabled(s, public_url, facts);
+    }
+    if template == "magic_link" || template == "guest_filing" {
         return magic_link(s, facts);
     }
     let c = facts.complaint.as_ref().ok_or(RenderError::MissingFacts {
@@ -330,7 +336,9 @@ fn invitation(
     })
 }
 
-/// A single-use sign-in link (about no complaint): kind and short.
+/// A single-use sign-in link (about no complaint): kind and short. As
+/// `guest_filing` it also sends the complaint the person filed without an
+/// account to the shop it names.
 fn magic_link(s: &Reader<'_>, facts: &MailFacts) -> Result<View, RenderError> {
     let link = facts.magic_link.as_ref().ok_or(RenderError::MissingFacts {
         template: facts.template.clone(),
@@ -339,8 +347,16 @@ fn magic_link(s: &Reader<'_>, facts: &MailFacts) -> Result<View, RenderError> {
     let vars = Vars::from([
         ("minutes", link.valid_minutes.max(1).to_string()),
         ("name", format::one_line(&facts.recipient_name)),
+        (
+            "shop",
+            format::one_line(link.shop_name.as_deref().unwrap_or_default()),
+        ),
     ]);
-    let base = "template.magic_link.other";
+    let base = if facts.template == "guest_filing" {
+        "template.guest_filing.other"
+    } else {
+        "template.magic_link.other"
+    };
     let paragraphs = fill_list(s, &format!("{base}.body"), &vars)?;
     Ok(View {
         lang: s.locale.code(),

@@ -184,6 +184,7 @@ impl World {
                 EngineRules::default(),
             )
             .unwrap()
+            .saved
     }
 
     /// Every outbox row, oldest first.

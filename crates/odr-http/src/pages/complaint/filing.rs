@@ -3,6 +3,12 @@
 //! description and photos. The complaint is filed by the API's own
 //! `file_complaint`; the photos, checked before anything is filed, are then
 //! added by the API's own `record_attachment`.
+//!
+//! The same form serves a shop's order link (`/report/order`: shop and
+//! order fixed, the order's items shown, the complaints already filed for
+//! it listed first) and filing without an account (`/report`: an email
+//! instead of a session, no photos until the link is opened); see
+//! `pages/report.rs`.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -20,10 +26,13 @@ use super::actions::amount_error;
 use super::field_value;
 use super::format::parse_amount;
 use super::upload::{self, PageFile};
+use crate::caller::Caller;
 use crate::problem::{ApiError, FieldError};
 use crate::routes::attachments::record_attachment;
-use crate::routes::complaints::{file_complaint, FileComplaint};
+use crate::routes::complaints::{file_complaint, visibility, FileComplaint, ItemBody};
+use crate::routes::order_links::OrderItem;
 use crate::state::AppState;
+use odr_store::{ComplaintQuery, ComplaintSort};
 
 /// The currencies a claim can be typed in, the most used first.
 const CURRENCIES: &[&str] = &[
@@ -37,14 +46,30 @@ pub struct NewQuery {
 
 /// What the form held, to show it again.
 #[derive(Debug, Default, Clone, serde::Serialize)]
-struct Entered {
-    retailer_id: String,
-    category: String,
-    desired_remedy: String,
-    amount: String,
-    currency: String,
-    order_reference: String,
-    description: String,
+pub(crate) struct Entered {
+    pub retailer_id: String,
+    pub category: String,
+    pub desired_remedy: String,
+    pub amount: String,
+    pub currency: String,
+    pub order_reference: String,
+    pub description: String,
+    /// The order's items as JSON (`[{sku, name, quantity}]`), carried by an
+    /// order link's form; empty otherwise.
+    pub items: String,
+    /// Filing without an account: where the link goes.
+    pub email: String,
+}
+
+/// Which form this is.
+pub(crate) enum FormKind {
+    /// A signed-in customer picks the shop and types the order number.
+    Account,
+    /// A shop's order link: shop and order fixed, the complaints already
+    /// filed for it (`filed`) listed first.
+    Order { filed: Vec<Value> },
+    /// Filing without an account (`/report`).
+    Guest,
 }
 
 /// The shops a customer can complain about (the public directory).
@@ -57,16 +82,45 @@ fn shops(s: &AppState) -> Result<Vec<Value>, ApiError> {
         .collect())
 }
 
-async fn form_page(
+/// The items an order link's form carries (its hidden `items` field).
+pub(crate) fn items_of(entered: &Entered) -> Option<Vec<ItemBody>> {
+    if entered.items.trim().is_empty() {
+        return None;
+    }
+    serde_json::from_str::<Vec<OrderItem>>(&entered.items)
+        .ok()
+        .map(|items| items.into_iter().map(ItemBody::from).collect())
+}
+
+pub(crate) async fn form_page(
     state: &web::Data<AppState>,
     v: &Visitor,
     entered: Entered,
-    error: Option<String>,
-    fields: Vec<Value>,
+    kind: FormKind,
+    problem: Option<(String, Vec<Value>)>,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
     let shops = v.blocking(state, shops).await?;
     let tax = taxonomy_document(v.locale);
+    let (error, fields) = problem.map_or((None, Vec::new()), |(e, f)| (Some(e), f));
+    let shop_name = shops
+        .iter()
+        .find(|s| {
+            s.get_attr("id")
+                .ok()
+                .is_some_and(|id| id.as_str() == Some(entered.retailer_id.as_str()))
+        })
+        .and_then(|s| s.get_attr("name").ok());
+    let items: Vec<OrderItem> = serde_json::from_str(&entered.items).unwrap_or_default();
+    let (order, filed, guest) = match kind {
+        FormKind::Account => (None, Vec::new(), false),
+        FormKind::Order { filed } => (
+            Some(context! { shop_name => shop_name, items => items }),
+            filed,
+            false,
+        ),
+        FormKind::Guest => (None, Vec::new(), true),
+    };
     let mut res = render(
         v,
         "complaint_new.html",
@@ -78,6 +132,9 @@ async fn form_page(
             form => entered,
             error => error,
             fields => fields,
+            order => order,
+            filed => filed,
+            guest => guest,
             photos_hint => v.words().fill("new_photos_hint", &[
                 ("count", &upload::MAX_FILES.to_string()),
                 ("megabytes", &(state.http.attachment_max_bytes / (1024 * 1024)).to_string()),
@@ -89,44 +146,25 @@ async fn form_page(
 }
 
 /// The form again, 422, with what was entered and each problem named.
-async fn refused(
+pub(crate) async fn refused(
     state: &web::Data<AppState>,
     v: &Visitor,
     entered: Entered,
+    kind: FormKind,
     problems: &[FieldError],
 ) -> Result<HttpResponse, PageError> {
     let fields = problems.iter().map(|e| field_value(v, e)).collect();
-    let error = Some(v.words().get("filing_check_fields").to_owned());
+    let error = v.words().get("filing_check_fields").to_owned();
     let status = StatusCode::UNPROCESSABLE_ENTITY;
-    form_page(state, v, entered, error, fields, status).await
+    form_page(state, v, entered, kind, Some((error, fields)), status).await
 }
 
-/// `GET /complaints/new` (customers); `?retailer=<id>` picks the shop.
-pub async fn new_page(
-    state: web::Data<AppState>,
-    v: Visitor,
-    q: web::Query<NewQuery>,
-) -> Result<HttpResponse, PageError> {
-    v.require(&[Role::Customer])?;
-    let entered = Entered {
-        retailer_id: q.into_inner().retailer.unwrap_or_default(),
-        currency: "EUR".into(),
-        ..Entered::default()
-    };
-    form_page(&state, &v, entered, None, Vec::new(), StatusCode::OK).await
-}
-
-/// `POST /complaints/new` (multipart: the fields and `photos`).
-pub async fn file(
-    state: web::Data<AppState>,
-    v: Visitor,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, PageError> {
-    let caller = v.require(&[Role::Customer])?.clone();
-    let folder = state.http.attachment_dir.join(".incoming");
-    let limit = state.http.attachment_max_bytes;
-    let form = upload::read(&v, &req, payload, &folder, "photos", limit).await?;
+/// What a filing form holds, and the problems found before anything is
+/// sent: refused photos, an amount that does not read.
+pub(crate) fn read_form(
+    v: &Visitor,
+    form: &upload::MultipartForm,
+) -> (Entered, Option<MoneyInput>, Vec<FieldError>) {
     let entered = Entered {
         retailer_id: form.text("retailer_id"),
         category: form.text("category"),
@@ -135,9 +173,10 @@ pub async fn file(
         currency: form.text("currency"),
         order_reference: form.text("order_reference"),
         description: form.text("description"),
+        items: form.text("items"),
+        email: form.text("email"),
     };
     let words = v.words();
-    // Checked before anything is filed: photos, and the typed amount.
     let mut problems: Vec<FieldError> = form
         .refused
         .iter()
@@ -171,8 +210,106 @@ pub async fn file(
     } else {
         None
     };
+    (entered, claimed_amount, problems)
+}
+
+/// The complaints a session from an order link already filed for its
+/// order, newest first, as links.
+pub(crate) fn filed_for_order(s: &AppState, caller: &Caller) -> Result<Vec<Value>, ApiError> {
+    let query = ComplaintQuery {
+        visibility: visibility(caller)?,
+        state: None,
+        category: None,
+        retailer_id: None,
+        assigned_to: None,
+        sort: ComplaintSort::Newest,
+        after: None,
+        limit: 50,
+    };
+    Ok(s.store
+        .list_complaints(&query)?
+        .items
+        .iter()
+        .map(|c| {
+            let f = c.complaint.facts();
+            context! {
+                id => f.id.clone(),
+                reference => f.reference.clone(),
+                state => c.complaint.state().code(),
+            }
+        })
+        .collect())
+}
+
+/// The form for the order of an order link's session: shop and order
+/// fixed, `items` shown, the complaints already filed for it first.
+pub(crate) async fn order_form(
+    state: &web::Data<AppState>,
+    v: &Visitor,
+    caller: &Caller,
+    items: Option<Vec<OrderItem>>,
+) -> Result<HttpResponse, PageError> {
+    let Some((retailer_id, order_reference)) = caller.order_scope() else {
+        return Err(v.fail(ApiError::Forbidden(
+            v.words().get("error_not_for_your_role").to_owned(),
+        )));
+    };
+    let entered = Entered {
+        retailer_id: retailer_id.to_owned(),
+        order_reference: order_reference.to_owned(),
+        currency: "EUR".into(),
+        items: items
+            .filter(|i| !i.is_empty())
+            .and_then(|i| serde_json::to_string(&i).ok())
+            .unwrap_or_default(),
+        ..Entered::default()
+    };
+    let who = caller.clone();
+    let filed = v.blocking(state, move |s| filed_for_order(s, &who)).await?;
+    let kind = FormKind::Order { filed };
+    form_page(state, v, entered, kind, None, StatusCode::OK).await
+}
+
+/// `GET /complaints/new` (customers); `?retailer=<id>` picks the shop.
+pub async fn new_page(
+    state: web::Data<AppState>,
+    v: Visitor,
+    q: web::Query<NewQuery>,
+) -> Result<HttpResponse, PageError> {
+    let caller = v.require(&[Role::Customer])?;
+    // An order link's session files for its order only: that form.
+    if caller.order_scope().is_some() {
+        return Ok(see_other("/report/order"));
+    }
+    let entered = Entered {
+        retailer_id: q.into_inner().retailer.unwrap_or_default(),
+        currency: "EUR".into(),
+        ..Entered::default()
+    };
+    form_page(&state, &v, entered, FormKind::Account, None, StatusCode::OK).await
+}
+
+/// `POST /complaints/new` (multipart: the fields and `photos`).
+pub async fn file(
+    state: web::Data<AppState>,
+    v: Visitor,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, PageError> {
+    let caller = v.require(&[Role::Customer])?.clone();
+    let folder = state.http.attachment_dir.join(".incoming");
+    let limit = state.http.attachment_max_bytes;
+    let form = upload::read(&v, &req, payload, &folder, "photos", limit).await?;
+    let (entered, claimed_amount, problems) = read_form(&v, &form);
+    let kind = || {
+        if caller.order_scope().is_some() {
+            FormKind::Order { filed: Vec::new() }
+        } else {
+            FormKind::Account
+        }
+    };
     if !problems.is_empty() {
-        return refused(&state, &v, entered, &problems).await;
+        return refused(&state, &v, entered, kind(), &problems).await;
     }
     let body = FileComplaint {
         retailer_id: entered.retailer_id.clone(),
@@ -182,19 +319,20 @@ pub async fn file(
         claimed_amount,
         description: entered.description.trim().to_owned(),
         locale: Some(v.locale.code().to_owned()),
-        items: None,
+        items: items_of(&entered),
     };
     let photos: Vec<PageFile> = form.files;
+    let who = caller.clone();
     let filed = state
         .blocking(move |s| {
-            let (stored, _) = file_complaint(s, &caller, body)?;
+            let (stored, _) = file_complaint(s, &who, body)?;
             let id = stored.complaint.facts().id.clone();
             let mut all_attached = true;
             for photo in photos {
                 let Some((received, name)) = photo.take() else {
                     continue;
                 };
-                if let Err(e) = record_attachment(s, &caller, &id, received, name, None) {
+                if let Err(e) = record_attachment(s, &who, &id, received, name, None) {
                     // Filed already: the page says which step is missing.
                     tracing::warn!(complaint = %id, error = %e, "a photo of a new complaint was not attached");
                     all_attached = false;
@@ -214,7 +352,7 @@ pub async fn file(
             Ok(see_other(&format!("/complaints/{id}?done={done}")))
         }
         Err(e @ (ApiError::Validation { .. } | ApiError::Malformed { .. })) => {
-            refused(&state, &v, entered, &e.explained().1).await
+            refused(&state, &v, entered, kind(), &e.explained().1).await
         }
         Err(e) => Err(v.fail(e)),
     }

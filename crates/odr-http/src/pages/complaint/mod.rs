@@ -36,13 +36,15 @@ use crate::problem::{ApiError, FieldError};
 use crate::routes::attachments::probe as evidence_probe;
 use crate::routes::complaints::{may_read_case_file, visible_complaint};
 use crate::state::AppState;
-use crate::views::ComplaintView;
+use crate::views::complaint_view;
 
 pub use actions::{
     evidence, message, transition, AcceptForm, Acknowledge, DecisionForm, EscalateForm,
     FeedbackForm, Fulfil, MediatorForm, NoteForm, OfferForm, RejectForm, WithdrawForm,
 };
 pub use filing::{file, new_page};
+pub(crate) use filing::{form_page, order_form, read_form, refused, Entered, FormKind};
+pub(crate) use upload::read as read_multipart;
 
 pub(crate) use format::{money, when, zone_of};
 use timeline::phrase;
@@ -151,7 +153,7 @@ fn load(s: &AppState, caller: &Caller, id: &str) -> Result<Loaded, ApiError> {
     let stored = visible_complaint(s, caller, id)?;
     let c = &stored.complaint;
     let retailer = s.store.retailer(&c.facts().retailer_id)?;
-    let view = ComplaintView::build(&stored, caller, s, retailer.as_ref());
+    let view = complaint_view(&stored, caller, s, retailer.as_ref());
     let reads_case_file = may_read_case_file(caller, &stored);
     let now = s.clock.now();
     let calendar = retailer

@@ -222,19 +222,23 @@ pub(crate) fn record_attachment(
         &s.policy,
         s.rules,
     );
-    if let Err(e) = sent {
-        // Surely not written: the file goes too. (After a store
-        // error the file stays; an orphan is harmless.)
-        if matches!(e, TransitionError::Refused(_) | TransitionError::LostRace) {
-            let _ = std::fs::remove_file(&target);
+    let committed = match sent {
+        Ok(committed) => committed,
+        Err(e) => {
+            // Surely not written: the file goes too. (After a store
+            // error the file stays; an orphan is harmless.)
+            if matches!(e, TransitionError::Refused(_) | TransitionError::LostRace) {
+                let _ = std::fs::remove_file(&target);
+            }
+            return Err(e.into());
         }
-        return Err(e.into());
-    }
+    };
     s.metrics
         .transition(odr_domain::complaint::EventKind::Attachment.code());
-    s.store
-        .attachment(complaint_id, &attachment_id)?
-        .ok_or_else(|| ApiError::Internal("attachment row missing".into()))
+    Ok(StoredAttachment::from_record(
+        complaint_id,
+        &committed.record,
+    )?)
 }
 
 /// The fields of an upload form.

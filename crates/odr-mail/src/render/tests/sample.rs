@@ -5,7 +5,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use odr_domain::money::{Currency, Money};
 use odr_store::mail_facts::{
     ComplaintFacts, DeadlineFacts, InvitationFacts, MagicLinkFacts, MailFacts, MessageFacts,
-    OfferFacts, RejectionFacts, RulingFacts,
+    OfferFacts, RejectionFacts, RulingFacts, WebhookFacts,
 };
 
 pub const REFERENCE: &str = "ODR-7Q4K-92XD";
@@ -14,7 +14,7 @@ pub const PUBLIC_URL: &str = "http://127.0.0.1:8080";
 pub const ZONE: &str = "Europe/Bratislava";
 
 /// Every template with the recipient roles it can go to.
-pub const MATRIX: [(&str, &[&str]); 17] = [
+pub const MATRIX: [(&str, &[&str]); 19] = [
     ("complaint_filed", &["retailer"]),
     ("complaint_receipt", &["customer"]),
     ("acknowledged", &["customer"]),
@@ -38,6 +38,8 @@ pub const MATRIX: [(&str, &[&str]); 17] = [
         "magic_link",
         &["customer", "retailer_staff", "mediator", "admin"],
     ),
+    ("guest_filing", &["customer"]),
+    ("webhook_disabled", &["retailer", "retailer_staff"]),
 ];
 
 pub fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
@@ -265,12 +267,20 @@ pub fn facts(template: &str, role: &str, locale: &str) -> MailFacts {
         "mediator" => "Dr. Eva Horváth",
         _ => "Alex Admin",
     };
-    let magic_link = (template == "magic_link").then(|| MagicLinkFacts {
+    let by_link = template == "magic_link" || template == "guest_filing";
+    let magic_link = by_link.then(|| MagicLinkFacts {
         url: format!("{PUBLIC_URL}/sign-in?token=c2FtcGxlLXRva2Vu"),
         expires_at: at(2026, 12, 3, 9, 15),
         valid_minutes: 15,
+        shop_name: (template == "guest_filing").then(|| "Alpen Outdoor".to_owned()),
     });
-    let (complaint, invitation) = if template == "magic_link" {
+    let webhook = (template == "webhook_disabled").then(|| WebhookFacts {
+        url: "https://alpen-outdoor.example/odr/webhook".into(),
+        retailer_id: "0190f1a2-0000-7000-8000-000000000001".into(),
+        failing_since: at(2026, 11, 30, 8, 0),
+        disabled_at: deadline_at(),
+    });
+    let (complaint, invitation) = if by_link || webhook.is_some() {
         (None, None)
     } else if template == "invitation" {
         let invitation = InvitationFacts {
@@ -290,6 +300,7 @@ pub fn facts(template: &str, role: &str, locale: &str) -> MailFacts {
         complaint,
         invitation,
         magic_link,
+        webhook,
     }
 }
 

@@ -1,0 +1,2 @@
+DROP TABLE link_secrets;
+DROP TABLE api_keys;
