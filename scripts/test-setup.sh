@@ -7,6 +7,9 @@
 # aiosmtpd (the SMTP sink of the mail tests), schemathesis 4 (fuzzes the
 # running server against its /openapi.json), and Debian's Chromium with
 # playwright-core from npm (the browser journeys in tests/browser).
+# The examples of docs/integration.md run as written
+# (tests/blackbox/integration_docs.rs): Python's PyJWT 2, jsonwebtoken 9
+# from npm (in tests/browser/node_modules) and Debian's php-cli.
 set -euo pipefail
 
 say() { printf 'test-setup: %s\n' "$*" >&2; }
@@ -37,6 +40,7 @@ pg_server_tools || packages+=(postgresql)
 have psql || packages+=(postgresql-client)
 have curl || packages+=(curl)
 have jq || packages+=(jq)
+have php || packages+=(php-cli)
 # Debian's Chromium for the browser journeys (crates/odr/tests/it/browser.rs).
 [ -x /usr/bin/chromium ] || packages+=(chromium)
 dpkg-query -W -f='${Status}' libpq-dev 2>/dev/null | grep -q 'install ok installed' ||
@@ -60,6 +64,11 @@ if ! command -v st >/dev/null 2>&1 || ! st --version 2>/dev/null | grep -q 'vers
     python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore 'schemathesis>=4,<5'
 fi
 
+if ! python3 -c 'import jwt, sys; sys.exit(not jwt.__version__.startswith("2."))' 2>/dev/null; then
+    say "pip install PyJWT 2"
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore 'PyJWT>=2,<3'
+fi
+
 # --- Browser journeys -----------------------------------------------------------
 # playwright-core and axe-core at the versions tests/browser/package-lock.json
 # pins; playwright-core drives /usr/bin/chromium (no browser download).
@@ -79,6 +88,8 @@ node -e 'require(process.argv[1])' "$browser/node_modules/playwright-core" ||
     { say "playwright-core did not install into $browser/node_modules"; exit 1; }
 node -e 'require(process.argv[1])' "$browser/node_modules/axe-core" ||
     { say "axe-core did not install into $browser/node_modules"; exit 1; }
+node -e 'require(process.argv[1])' "$browser/node_modules/jsonwebtoken" ||
+    { say "jsonwebtoken did not install into $browser/node_modules"; exit 1; }
 /usr/bin/chromium --version >/dev/null 2>&1 ||
     { say "/usr/bin/chromium does not run"; exit 1; }
 

@@ -34,5 +34,7 @@ INSERT INTO complaint_events (complaint_id, seq, type, actor_id, actor_role, fro
 SELECT id, name, support_email, locale, currency, time_zone, business_days, holidays, created_at, updated_at FROM retailers WHERE (retailers.id = :c_retailer_id) LIMIT 1;
 SELECT id, email, password_hash, display_name, role, retailer_id, locale, time_zone, session_epoch, disabled_at, created_at, updated_at FROM users WHERE (users.id = :c_customer_id) LIMIT 1;
 SELECT id, email, password_hash, display_name, role, retailer_id, locale, time_zone, session_epoch, disabled_at, created_at, updated_at FROM users WHERE (users.id = :c_customer_id) LIMIT 1;
+-- write_deliveries: the retailer's enabled webhook endpoints (none here)
+SELECT webhook_endpoints.id, webhook_endpoints.events FROM webhook_endpoints WHERE ((webhook_endpoints.retailer_id = :c_retailer_id) AND (webhook_endpoints.enabled = true)) ORDER BY webhook_endpoints.created_at ASC;
 INSERT INTO outbox (id, complaint_id, event_seq, template, recipient_role, recipient_user_id, to_address, locale, payload, status, attempts, last_error, available_at, locked_until, claim_token, created_at, sent_at) VALUES (gen_random_uuid()::text, :c_id, :c_last_seq + 1, 'acknowledged', 'customer', :c_customer_id, 'customer@bench.test', 'en', :mail_payload, 'pending', 0, NULL, LOCALTIMESTAMP, NULL, NULL, LOCALTIMESTAMP, NULL);
 COMMIT;

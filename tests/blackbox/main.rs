@@ -14,6 +14,7 @@ mod evidence;
 mod export;
 mod feedback;
 mod guest_filing;
+mod integration_docs;
 mod integration_pages;
 mod journeys;
 mod limits;

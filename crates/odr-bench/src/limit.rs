@@ -259,6 +259,14 @@ fn sqlite_transition(
                 .bind::<BigInt, _>(1)
                 .get_result(conn)?;
         }
+        // write_deliveries: the retailer's enabled webhook endpoints (none).
+        diesel::sql_query(
+            "SELECT id, events FROM webhook_endpoints WHERE ((retailer_id = ?) AND (enabled = ?)) \
+             ORDER BY created_at ASC",
+        )
+        .bind::<Text, _>(&c.retailer_id)
+        .bind::<diesel::sql_types::Bool, _>(true)
+        .execute(conn)?;
         diesel::sql_query(
             "INSERT INTO outbox (id, complaint_id, event_seq, template, recipient_role, recipient_user_id, to_address, \
              locale, payload, status, attempts, last_error, available_at, locked_until, claim_token, created_at, sent_at) \

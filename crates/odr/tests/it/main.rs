@@ -32,6 +32,7 @@ macro_rules! on_databases {
 mod bootstrap;
 mod browser;
 mod fault;
+mod integration_doc;
 mod processes;
 mod scale;
 mod schemathesis;
