@@ -93,8 +93,13 @@ fn postgres(args: &Args, url: &str) -> Result<Limit, Failure> {
     let (event, mail) = payloads(&mut conn)?;
     drop(conn);
     let pgbench = find_pgbench()?;
+    // Each transaction's latency is logged (`-l`), for the database's own
+    // p50 and p99 at this concurrency.
+    let logs = std::env::temp_dir().join(format!("odr-bench-pgbench-{}", std::process::id()));
+    std::fs::create_dir_all(&logs)?;
     let out = Command::new(&pgbench)
-        .args(["-n", "-M", "prepared"])
+        .args(["-n", "-M", "prepared", "-l"])
+        .arg(format!("--log-prefix={}", logs.join("tx").display()))
         .args(["-c", &args.clients.to_string(), "-j", "2"])
         .args(["-T", &format!("{}", args.secs.ceil() as u64)])
         .arg("-f")
@@ -126,15 +131,37 @@ fn postgres(args: &Args, url: &str) -> Result<Limit, Failure> {
         .unwrap_or("")
         .trim()
         .to_owned();
+    let percentiles = logged_latencies(&logs)
+        .map(|mut us| {
+            us.sort_unstable();
+            let at = |q: f64| us[((us.len() - 1) as f64 * q).round() as usize] as f64 / 1000.0;
+            format!(", p50 = {:.1} ms, p99 = {:.1} ms", at(0.50), at(0.99))
+        })
+        .unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&logs);
     Ok(Limit {
         tps,
         how: format!(
-            "pgbench -M prepared -c {} -j 2 -T {} -f {} ({latency})",
+            "pgbench -M prepared -c {} -j 2 -T {} -f {} ({latency}{percentiles})",
             args.clients,
             args.secs.ceil(),
             args.pgbench_script.display()
         ),
     })
+}
+
+/// Every transaction's latency in µs from pgbench's `-l` logs (the third
+/// field of each line), or None when there are none.
+fn logged_latencies(dir: &std::path::Path) -> Option<Vec<u64>> {
+    let mut us = Vec::new();
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let text = std::fs::read_to_string(entry.path()).ok()?;
+        us.extend(
+            text.lines()
+                .filter_map(|l| l.split_whitespace().nth(2)?.parse::<u64>().ok()),
+        );
+    }
+    (!us.is_empty()).then_some(us)
 }
 
 fn find_pgbench() -> Result<String, Failure> {

@@ -210,7 +210,7 @@ impl Store {
         if key.last_used_at.is_none_or(|at| at <= stale_before) {
             // One conditional statement: of two requests at once, at most
             // one writes.
-            self.with_conn(|conn| {
+            self.write_on(|conn| {
                 diesel::update(
                     api_keys::table.find(&key.id).filter(
                         api_keys::last_used_at

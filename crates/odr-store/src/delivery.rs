@@ -159,6 +159,7 @@ impl Store {
         let token = uuid::Uuid::new_v4().to_string();
         let at = to_db(now);
         let until = to_db(later(now, lease));
+        let _turn = self.writer_turn();
         let mut conn = self.get()?;
         let rows = conn.write_transaction(|conn| {
             let rows: Vec<OutboxRow> = match conn {
@@ -217,7 +218,7 @@ impl Store {
         claim_token: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let updated = self.with_conn(|conn| {
+        let updated = self.write_on(|conn| {
             Ok::<_, StoreError>(
                 diesel::update(outbox::table.find(id))
                     .filter(outbox::claim_token.eq(claim_token))

@@ -67,7 +67,7 @@ impl Store {
         now: DateTime<Utc>,
         ttl: chrono::Duration,
     ) -> Result<KeyClaim, StoreError> {
-        self.with_conn(|conn| {
+        self.write_on(|conn| {
             // Two rounds: an expired row found in the first is deleted and
             // the insert tried once more.
             for _ in 0..2 {
@@ -157,7 +157,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let headers = serde_json::to_string(&response.headers)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.with_conn(|conn| {
+        self.write_on(|conn| {
             diesel::update(keys::table.find((owner, key)))
                 .set((
                     keys::state.eq(DONE),
@@ -173,7 +173,7 @@ impl Store {
     /// Forgets a claimed key whose answer is not kept (5xx, 429, or a
     /// request that never finished), so that a retry runs again.
     pub fn abandon_idempotency_key(&self, owner: &str, key: &str) -> Result<(), StoreError> {
-        self.with_conn(|conn| {
+        self.write_on(|conn| {
             diesel::delete(
                 keys::table
                     .find((owner, key))
@@ -186,7 +186,7 @@ impl Store {
 
     /// Deletes every key expired at `now`; returns how many.
     pub fn purge_idempotency_keys(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
-        self.with_conn(|conn| {
+        self.write_on(|conn| {
             Ok(
                 diesel::delete(keys::table.filter(keys::expires_at.le(to_db(now))))
                     .execute(conn)?,

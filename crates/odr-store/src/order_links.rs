@@ -50,7 +50,7 @@ impl Store {
     /// minute.
     pub fn touch_link_secret(&self, id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
         let stale = to_db(now - Duration::seconds(LAST_USED_EVERY));
-        self.with_conn(|conn| {
+        self.write_on(|conn| {
             diesel::update(
                 link_secrets::table.find(id).filter(
                     link_secrets::last_used_at

@@ -283,13 +283,31 @@ impl Store {
         F: FnOnce(&mut DbConnection) -> Result<T, E>,
         E: From<diesel::result::Error> + From<StoreError>,
     {
-        let _turn = self
-            .writers
-            .as_deref()
-            .and_then(|w| w.try_lock_for(WRITER_TURN_WAIT));
+        let _turn = self.writer_turn();
         let mut conn = self.get()?;
         let result = conn.write_transaction(f);
         conn.judged(result)
+    }
+
+    /// Runs `f`, one write statement outside a transaction (autocommit), in
+    /// this process's writers' turn like [`Store::write_transaction`]: on
+    /// SQLite every write takes the one write lock, and a writer left to
+    /// the busy handler starves while the others take turns.
+    pub fn write_on<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E>,
+        E: From<StoreError>,
+    {
+        let _turn = self.writer_turn();
+        self.with_conn(f)
+    }
+
+    /// This process's turn to write (SQLite; `None` on PostgreSQL, or when
+    /// the wait ran out). Hold it for the whole write transaction.
+    pub(crate) fn writer_turn(&self) -> Option<parking_lot::MutexGuard<'_, ()>> {
+        self.writers
+            .as_deref()
+            .and_then(|w| w.try_lock_for(WRITER_TURN_WAIT))
     }
 
     /// Runs `f` in a read-only snapshot on a pooled connection; see

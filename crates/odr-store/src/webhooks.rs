@@ -286,7 +286,7 @@ impl Store {
             created_by: new.created_by.clone(),
             created_at: to_db(now),
         };
-        self.with_conn(|conn| {
+        self.write_on(|conn| {
             diesel::insert_into(webhook_endpoints::table)
                 .values(&row)
                 .execute(conn)?;
@@ -360,7 +360,7 @@ impl Store {
         enabled: bool,
         now: DateTime<Utc>,
     ) -> Result<Option<WebhookEndpoint>, StoreError> {
-        self.with_conn(|conn| {
+        self.write_on(|conn| {
             let disabled_at = (!enabled).then(|| to_db(now));
             diesel::update(
                 webhook_endpoints::table

@@ -36,7 +36,7 @@ impl Store {
     /// Puts a dead row back in the queue, due now, with a fresh count of
     /// attempts (its last error stays visible). False when the row is not dead.
     pub fn retry_dead(&self, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let updated = self.with_conn(|conn| {
+        let updated = self.write_on(|conn| {
             Ok::<_, StoreError>(
                 diesel::update(outbox::table.find(id))
                     .filter(outbox::status.eq(MailStatus::Dead.as_str()))

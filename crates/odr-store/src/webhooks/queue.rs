@@ -169,6 +169,7 @@ impl Store {
         let token = uuid::Uuid::new_v4().to_string();
         let at = to_db(now);
         let until = to_db(later(now, lease));
+        let _turn = self.writer_turn();
         let mut conn = self.get()?;
         conn.write_transaction(|conn| {
             let rows: Vec<DeliveryRow> = match conn {
