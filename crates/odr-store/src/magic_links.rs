@@ -112,14 +112,14 @@ fn queue_link(
         .execute(conn)?;
     let (role, user_id, name, locale, time_zone) = match &user {
         Some(u) => (
-            u.role.code().to_owned(),
+            u.role.code(),
             Some(u.id.clone()),
             u.display_name.clone(),
             u.locale.code().to_owned(),
             u.time_zone.clone(),
         ),
         None => (
-            Role::Customer.code().to_owned(),
+            Role::Customer.code(),
             None,
             name_of(&new.email),
             new.locale.code().to_owned(),
@@ -139,8 +139,8 @@ fn queue_link(
     };
     let facts = MailFacts {
         template: template.into(),
-        recipient_role: role.clone(),
-        recipient_name: name,
+        recipient_role: role.to_owned(),
+        recipient_name: name.clone(),
         locale: locale.clone(),
         time_zone,
         complaint: None,
@@ -154,26 +154,23 @@ fn queue_link(
         }),
     };
     let at = to_db(now);
+    let to = crate::outbox::Addressee {
+        role,
+        user_id,
+        address: new.email.clone(),
+        name,
+        locale,
+        time_zone: facts.time_zone.clone(),
+    };
     diesel::insert_into(outbox::table)
-        .values(crate::outbox::OutboxRow {
-            id: uuid::Uuid::new_v4().to_string(),
-            complaint_id: None,
-            event_seq: None,
-            template: template.into(),
-            recipient_role: role,
-            recipient_user_id: user_id,
-            to_address: new.email.clone(),
-            locale,
-            payload: serde_json::to_string(&facts)?,
-            status: "pending".into(),
-            attempts: 0,
-            last_error: None,
-            available_at: at,
-            locked_until: None,
-            claim_token: None,
-            created_at: at,
-            sent_at: None,
-        })
+        .values(crate::outbox::pending_row(
+            uuid::Uuid::new_v4().to_string(),
+            None,
+            template,
+            to,
+            &facts,
+            at,
+        )?)
         .execute(conn)?;
     Ok(())
 }

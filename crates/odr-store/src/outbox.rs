@@ -84,13 +84,13 @@ impl OutboxRow {
 }
 
 /// A resolved recipient, as the mail will address them.
-struct Addressee {
-    role: &'static str,
-    user_id: Option<String>,
-    address: String,
-    name: String,
-    locale: String,
-    time_zone: String,
+pub(crate) struct Addressee {
+    pub(crate) role: &'static str,
+    pub(crate) user_id: Option<String>,
+    pub(crate) address: String,
+    pub(crate) name: String,
+    pub(crate) locale: String,
+    pub(crate) time_zone: String,
 }
 
 impl Addressee {
@@ -142,7 +142,8 @@ fn resolve(
     })
 }
 
-fn pending_row(
+/// A pending outbox row: `facts` for `to`, due at once.
+pub(crate) fn pending_row(
     id: String,
     complaint: Option<(&str, i64)>,
     template: &str,

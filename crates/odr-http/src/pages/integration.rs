@@ -421,25 +421,10 @@ pub async fn create_api_key_form(
     v: Visitor,
     form: PageForm<NameForm>,
 ) -> Result<HttpResponse, PageError> {
-    let f = form.verified(&v)?;
-    let caller = manager(&v)?;
-    let retailer_id = form_shop(&v, &caller, &f.retailer)?;
-    let (who, rid) = (caller.clone(), retailer_id.clone());
-    let body = NameCredential {
-        name: f.name.clone(),
-    };
-    let outcome = state
-        .blocking(move |s| issue_api_key(s, &who, &rid, body))
-        .await
-        .map(|(key, secret)| {
-            context! {
-                kind => "api_key",
-                id => key.id,
-                name => key.name,
-                secret => secret,
-            }
-        });
-    created_or_refused(&state, &v, caller, retailer_id, "key", &f, outcome).await
+    named_credential_form(state, v, form, ("api_key", "key"), |s, who, rid, body| {
+        issue_api_key(s, who, rid, body).map(|(key, secret)| (key.id, key.name, secret))
+    })
+    .await
 }
 
 /// `POST /integration/link-secrets`: the API's `issue_link_secret`; the
@@ -449,6 +434,39 @@ pub async fn create_link_secret_form(
     v: Visitor,
     form: PageForm<NameForm>,
 ) -> Result<HttpResponse, PageError> {
+    named_credential_form(
+        state,
+        v,
+        form,
+        ("link_secret", "secret"),
+        |s, who, rid, body| {
+            issue_link_secret(s, who, rid, body)
+                .map(|(link_secret, secret)| (link_secret.id, link_secret.name, secret))
+        },
+    )
+    .await
+}
+
+/// A credential made from a name (`issue` is the API's function, giving
+/// its id, name and the secret to show once); `kind` and `form` name it on
+/// the page.
+async fn named_credential_form<F>(
+    state: web::Data<AppState>,
+    v: Visitor,
+    form: PageForm<NameForm>,
+    (kind, form_name): (&'static str, &'static str),
+    issue: F,
+) -> Result<HttpResponse, PageError>
+where
+    F: FnOnce(
+            &AppState,
+            &Caller,
+            &str,
+            NameCredential,
+        ) -> Result<(String, String, String), ApiError>
+        + Send
+        + 'static,
+{
     let f = form.verified(&v)?;
     let caller = manager(&v)?;
     let retailer_id = form_shop(&v, &caller, &f.retailer)?;
@@ -457,17 +475,17 @@ pub async fn create_link_secret_form(
         name: f.name.clone(),
     };
     let outcome = state
-        .blocking(move |s| issue_link_secret(s, &who, &rid, body))
+        .blocking(move |s| issue(s, &who, &rid, body))
         .await
-        .map(|(link_secret, secret)| {
+        .map(|(id, name, secret)| {
             context! {
-                kind => "link_secret",
-                id => link_secret.id,
-                name => link_secret.name,
+                kind => kind,
+                id => id,
+                name => name,
                 secret => secret,
             }
         });
-    created_or_refused(&state, &v, caller, retailer_id, "secret", &f, outcome).await
+    created_or_refused(&state, &v, caller, retailer_id, form_name, &f, outcome).await
 }
 
 /// `POST /integration/webhooks`: the API's `register_webhook` (the

@@ -17,7 +17,7 @@ use diesel::prelude::*;
 use super::{DeliveryRow, DeliveryStatus};
 use crate::delivery::RetryPolicy;
 use crate::mail_facts::{MailFacts, WebhookFacts};
-use crate::outbox::OutboxRow;
+use crate::outbox::{pending_row, Addressee};
 use crate::retailers::load_retailer;
 use crate::schema::{
     api_keys, outbox, users, webhook_deliveries, webhook_endpoints, webhook_events,
@@ -362,53 +362,49 @@ fn disable(
             users::time_zone,
         ))
         .load(conn)?;
-    let mut to = vec![(
-        "retailer",
-        None,
-        retailer.support_email.clone(),
-        retailer.name.clone(),
-        retailer.locale.code().to_owned(),
-        retailer.time_zone.clone(),
-    )];
-    for (id, email, name, locale, zone) in staff {
+    let mut to = vec![Addressee {
+        role: "retailer",
+        user_id: None,
+        address: retailer.support_email.clone(),
+        name: retailer.name.clone(),
+        locale: retailer.locale.code().to_owned(),
+        time_zone: retailer.time_zone.clone(),
+    }];
+    for (id, email, name, locale, time_zone) in staff {
         if email.eq_ignore_ascii_case(&retailer.support_email) {
             continue;
         }
-        to.push(("retailer_staff", Some(id), email, name, locale, zone));
+        to.push(Addressee {
+            role: "retailer_staff",
+            user_id: Some(id),
+            address: email,
+            name,
+            locale,
+            time_zone,
+        });
     }
     let at = to_db(now);
-    for (role, user_id, address, name, locale, time_zone) in to {
+    for addressee in to {
         let facts = MailFacts {
             template: "webhook_disabled".into(),
-            recipient_role: role.to_owned(),
-            recipient_name: name,
-            locale: locale.clone(),
-            time_zone,
+            recipient_role: addressee.role.to_owned(),
+            recipient_name: addressee.name.clone(),
+            locale: addressee.locale.clone(),
+            time_zone: addressee.time_zone.clone(),
             complaint: None,
             invitation: None,
             magic_link: None,
             webhook: Some(webhook.clone()),
         };
         diesel::insert_into(outbox::table)
-            .values(OutboxRow {
-                id: uuid::Uuid::new_v4().to_string(),
-                complaint_id: None,
-                event_seq: None,
-                template: "webhook_disabled".into(),
-                recipient_role: role.to_owned(),
-                recipient_user_id: user_id,
-                to_address: address,
-                locale,
-                payload: serde_json::to_string(&facts)?,
-                status: "pending".into(),
-                attempts: 0,
-                last_error: None,
-                available_at: at,
-                locked_until: None,
-                claim_token: None,
-                created_at: at,
-                sent_at: None,
-            })
+            .values(pending_row(
+                uuid::Uuid::new_v4().to_string(),
+                None,
+                "webhook_disabled",
+                addressee,
+                &facts,
+                at,
+            )?)
             .execute(conn)?;
     }
     Ok(())
