@@ -711,6 +711,10 @@ const JOURNEYS = {
     await tabTo(p, customer.nav('Report a problem'));
     await pressAndWait(customer, 'Enter', /\/complaints\/new$/);
     await customer.shot('new-complaint', { picture: false });
+    // Intercept file choosers now: Playwright tells the browser so
+    // asynchronously, and a busy machine could otherwise let the Space below
+    // open a native (headless: invisible) dialog before it does.
+    p.on('filechooser', () => {});
     const shop = p.getByLabel('Shop', { exact: true });
     await tabTo(p, shop);
     for (let i = 0; i < 5 && (await shop.evaluate((e) => e.selectedOptions[0]?.text)) !== 'Demo Shop'; i++) {
