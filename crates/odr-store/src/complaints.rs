@@ -232,7 +232,7 @@ pub(crate) fn insert_filed_in(
     diesel::insert_into(complaints::table)
         .values(ComplaintRow::of(t, 1))
         .execute(conn)?;
-    write_effects(conn, t)?;
+    write_effects(conn, t, 1)?;
     Ok(StoredComplaint {
         complaint: t.complaint.clone(),
         version: 1,
@@ -253,8 +253,9 @@ pub(crate) fn load(
 }
 
 /// The event row, its message row for a `message` (its attachment row for
-/// an `attachment`), and the outbox rows.
-fn write_effects(conn: &mut DbConnection, t: &Transition) -> Result<(), StoreError> {
+/// an `attachment`), the webhook deliveries and the outbox rows; `version`
+/// is the complaint's version this event gives it.
+fn write_effects(conn: &mut DbConnection, t: &Transition, version: i64) -> Result<(), StoreError> {
     let facts = t.complaint.facts();
     let r: &EventRecord = &t.record;
     diesel::insert_into(complaint_events::table)
@@ -281,7 +282,7 @@ fn write_effects(conn: &mut DbConnection, t: &Transition) -> Result<(), StoreErr
     if r.kind == odr_domain::complaint::EventKind::Feedback {
         crate::feedback::write_feedback(conn, facts, r)?;
     }
-    crate::webhooks::write_deliveries(conn, t)?;
+    crate::webhooks::write_deliveries(conn, t, version)?;
     write_notifications(conn, t)
 }
 
@@ -326,7 +327,7 @@ impl Store {
                     "the complaint changed meanwhile".into(),
                 ));
             }
-            write_effects(conn, t)?;
+            write_effects(conn, t, version)?;
             Ok(StoredComplaint {
                 complaint: t.complaint.clone(),
                 version,

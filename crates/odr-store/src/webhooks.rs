@@ -180,7 +180,11 @@ struct BodyData<'a> {
 /// `webhook_events` row and one pending delivery per enabled endpoint of
 /// the complaint's retailer subscribed to its type. `data.complaint` is the
 /// complaint as the retailer's staff see it at the event.
-pub(crate) fn write_deliveries(conn: &mut DbConnection, t: &Transition) -> Result<(), StoreError> {
+pub(crate) fn write_deliveries(
+    conn: &mut DbConnection,
+    t: &Transition,
+    version: i64,
+) -> Result<(), StoreError> {
     let Some(event_type) = WebhookType::of(&t.record) else {
         return Ok(());
     };
@@ -209,9 +213,6 @@ pub(crate) fn write_deliveries(conn: &mut DbConnection, t: &Transition) -> Resul
         retailer_id: Some(facts.retailer_id.clone()),
     };
     let at = t.record.at;
-    // The version this event gives the complaint: the filing is version 1,
-    // every later event one more than the stored version it was applied to.
-    let version = version_after(conn, &facts.id, t)?;
     let view = ComplaintView::new(&t.complaint, version, &viewer, at, &t.policy, &calendar);
     let event_id = uuid::Uuid::now_v7().to_string();
     let body = serde_json::to_string(&Body {
@@ -249,22 +250,6 @@ pub(crate) fn write_deliveries(conn: &mut DbConnection, t: &Transition) -> Resul
             .execute(conn)?;
     }
     Ok(())
-}
-
-/// The complaint's version once this event is written: the row is already
-/// updated (or inserted) in this transaction when the effects are written.
-fn version_after(
-    conn: &mut DbConnection,
-    complaint_id: &str,
-    t: &Transition,
-) -> Result<i64, StoreError> {
-    use crate::schema::complaints;
-    let version: Option<i64> = complaints::table
-        .find(complaint_id)
-        .select(complaints::version)
-        .first(conn)
-        .optional()?;
-    Ok(version.unwrap_or(t.record.seq.min(1)))
 }
 
 impl Store {

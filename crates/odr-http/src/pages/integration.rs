@@ -113,9 +113,12 @@ fn shop_of(caller: &Caller, asked: &str) -> Option<String> {
     }
 }
 
-/// The shop a form is for; a form without one (an admin's) is 404.
-fn form_shop(v: &Visitor, caller: &Caller, asked: &str) -> Result<String, PageError> {
-    shop_of(caller, asked).ok_or_else(|| v.fail(ApiError::NotFound))
+/// Who sent a form of the page ([`manager`]) and the shop it is for; a
+/// form without a shop (an admin's) is 404.
+fn form_manager(v: &Visitor, asked: &str) -> Result<(Caller, String), PageError> {
+    let caller = manager(v)?;
+    let shop = shop_of(&caller, asked).ok_or_else(|| v.fail(ApiError::NotFound))?;
+    Ok((caller, shop))
 }
 
 fn encoded(text: &str) -> String {
@@ -468,8 +471,7 @@ where
         + 'static,
 {
     let f = form.verified(&v)?;
-    let caller = manager(&v)?;
-    let retailer_id = form_shop(&v, &caller, &f.retailer)?;
+    let (caller, retailer_id) = form_manager(&v, &f.retailer)?;
     let (who, rid) = (caller.clone(), retailer_id.clone());
     let body = NameCredential {
         name: f.name.clone(),
@@ -497,8 +499,7 @@ pub async fn create_webhook_form(
     form: PageForm<WebhookForm>,
 ) -> Result<HttpResponse, PageError> {
     let f = form.verified(&v)?;
-    let caller = manager(&v)?;
-    let retailer_id = form_shop(&v, &caller, &f.retailer)?;
+    let (caller, retailer_id) = form_manager(&v, &f.retailer)?;
     let body = NewWebhook {
         url: f.url.clone(),
         events: f.events.clone(),
@@ -525,8 +526,7 @@ pub async fn delete_webhook_form(
     form: PageForm<ShopForm>,
 ) -> Result<HttpResponse, PageError> {
     let f = form.verified(&v)?;
-    let caller = manager(&v)?;
-    let retailer_id = form_shop(&v, &caller, &f.retailer)?;
+    let (caller, retailer_id) = form_manager(&v, &f.retailer)?;
     let (rid, id) = (retailer_id.clone(), path.into_inner());
     v.blocking(&state, move |s| remove_webhook(s, &caller, &rid, &id))
         .await?;
@@ -545,8 +545,7 @@ pub async fn enable_webhook_form(
     form: PageForm<ShopForm>,
 ) -> Result<HttpResponse, PageError> {
     let f = form.verified(&v)?;
-    let caller = manager(&v)?;
-    let retailer_id = form_shop(&v, &caller, &f.retailer)?;
+    let (caller, retailer_id) = form_manager(&v, &f.retailer)?;
     let (rid, id) = (retailer_id.clone(), path.into_inner());
     let anchor = format!("#hook-{id}");
     v.blocking(&state, move |s| {
@@ -569,8 +568,7 @@ pub async fn redeliver_form(
     form: PageForm<ShopForm>,
 ) -> Result<HttpResponse, PageError> {
     let f = form.verified(&v)?;
-    let caller = manager(&v)?;
-    let retailer_id = form_shop(&v, &caller, &f.retailer)?;
+    let (caller, retailer_id) = form_manager(&v, &f.retailer)?;
     let (rid, (id, delivery_id)) = (retailer_id.clone(), path.into_inner());
     let anchor = format!("#hook-{id}");
     state
@@ -595,15 +593,7 @@ pub async fn revoke_api_key_form(
     path: web::Path<String>,
     form: PageForm<ShopForm>,
 ) -> Result<HttpResponse, PageError> {
-    let f = form.verified(&v)?;
-    let caller = manager(&v)?;
-    let retailer_id = form_shop(&v, &caller, &f.retailer)?;
-    let (rid, key_id) = (retailer_id.clone(), path.into_inner());
-    v.blocking(&state, move |s| {
-        revoke_api_key_of(s, &caller, &rid, &key_id)
-    })
-    .await?;
-    Ok(see_other(&back_to(&retailer_id, "api_key_revoked")))
+    revoke_form(state, v, path, form, "api_key_revoked", revoke_api_key_of).await
 }
 
 /// `POST /integration/link-secrets/{id}/revoke`: the API's revoke.
@@ -613,15 +603,33 @@ pub async fn revoke_link_secret_form(
     path: web::Path<String>,
     form: PageForm<ShopForm>,
 ) -> Result<HttpResponse, PageError> {
+    revoke_form(
+        state,
+        v,
+        path,
+        form,
+        "link_secret_revoked",
+        revoke_link_secret_of,
+    )
+    .await
+}
+
+/// Revokes the credential named in the path with the API's `revoke`, and
+/// leads back to the page announcing `done`.
+async fn revoke_form(
+    state: web::Data<AppState>,
+    v: Visitor,
+    path: web::Path<String>,
+    form: PageForm<ShopForm>,
+    done: &str,
+    revoke: fn(&AppState, &Caller, &str, &str) -> Result<(), ApiError>,
+) -> Result<HttpResponse, PageError> {
     let f = form.verified(&v)?;
-    let caller = manager(&v)?;
-    let retailer_id = form_shop(&v, &caller, &f.retailer)?;
-    let (rid, secret_id) = (retailer_id.clone(), path.into_inner());
-    v.blocking(&state, move |s| {
-        revoke_link_secret_of(s, &caller, &rid, &secret_id)
-    })
-    .await?;
-    Ok(see_other(&back_to(&retailer_id, "link_secret_revoked")))
+    let (caller, retailer_id) = form_manager(&v, &f.retailer)?;
+    let (rid, id) = (retailer_id.clone(), path.into_inner());
+    v.blocking(&state, move |s| revoke(s, &caller, &rid, &id))
+        .await?;
+    Ok(see_other(&back_to(&retailer_id, done)))
 }
 
 #[cfg(test)]

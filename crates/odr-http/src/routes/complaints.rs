@@ -11,7 +11,7 @@ use odr_store::{
     StoredComplaint, Visibility,
 };
 use rand::Rng;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::input::Checks;
 use super::paging::{checked_cursor, PageQuery};
@@ -22,7 +22,7 @@ use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::views::{complaint_view, ComplaintView, Items};
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"retailer_id": "0193a6f2-8d4e-7c1b-9a55-3e2f1b0c4d5e", "order_reference": "SO-10023", "category": "damaged", "desired_remedy": "full_refund", "claimed_amount": {"amount_minor": 1999, "currency": "EUR"}, "description": "The kettle arrived with a cracked lid.", "items": [{"sku": "KT-200", "name": "Kettle", "quantity": 1}]}))]
 pub struct FileComplaint {
@@ -38,7 +38,7 @@ pub struct FileComplaint {
     pub(crate) items: Option<Vec<ItemBody>>,
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemBody {
     pub(crate) sku: String,

@@ -47,48 +47,16 @@ pub struct ConfirmationSent {
     pub email: String,
 }
 
-/// The filing as a magic link keeps it until the email is proven: the
-/// fields of `FileComplaint`, checked when they were sent and again when
-/// the link is used.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Kept {
-    retailer_id: String,
-    order_reference: String,
-    category: String,
-    desired_remedy: String,
-    claimed_amount: Option<MoneyInput>,
-    description: String,
-    locale: Option<String>,
-    items: Option<Vec<OrderItem>>,
-}
-
-impl Kept {
-    fn body(self) -> FileComplaint {
-        FileComplaint {
-            retailer_id: self.retailer_id,
-            order_reference: self.order_reference,
-            category: self.category,
-            desired_remedy: self.desired_remedy,
-            claimed_amount: self.claimed_amount,
-            description: self.description,
-            locale: self.locale,
-            items: self
-                .items
-                .map(|items| items.into_iter().map(ItemBody::from).collect()),
-        }
-    }
-}
-
 /// The filing a magic link keeps, checked again (the shop may be gone),
 /// ready for the domain's `file`.
 pub(crate) fn kept_filing(
     s: &AppState,
     json: &str,
 ) -> Result<(Filing, odr_store::Retailer), ApiError> {
-    let kept: Kept = serde_json::from_str(json)
+    // Kept as the body of `POST /complaints` it would have been.
+    let kept: FileComplaint = serde_json::from_str(json)
         .map_err(|e| ApiError::Internal(format!("a kept filing does not parse: {e}")))?;
-    checked_filing(s, kept.body())
+    checked_filing(s, kept)
 }
 
 /// Checks a filing without an account (every bad field named at once, the
@@ -100,7 +68,7 @@ pub(crate) fn send_guest_filing(
     body: GuestComplaint,
 ) -> Result<ConfirmationSent, ApiError> {
     let email = normalize_email(&body.email);
-    let kept = Kept {
+    let kept = FileComplaint {
         retailer_id: body.retailer_id,
         order_reference: body.order_reference.trim().to_owned(),
         category: body.category,
@@ -108,10 +76,12 @@ pub(crate) fn send_guest_filing(
         claimed_amount: body.claimed_amount,
         description: body.description.trim().to_owned(),
         locale: body.locale,
-        items: body.items,
+        items: body
+            .items
+            .map(|items| items.into_iter().map(ItemBody::from).collect()),
     };
     let json = serde_json::to_string(&kept).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let checked = checked_filing(s, kept.body());
+    let checked = checked_filing(s, kept);
     let (email, (filing, retailer)) = match (email, checked) {
         (Ok(email), Ok(checked)) => (email, checked),
         (Err(bad), Err(ApiError::Validation { mut errors })) => {
