@@ -46,6 +46,9 @@ async fn racing_transitions_from_one_version_apply_exactly_once(db: Db) {
                     let customer = Actor::customer(w.customer.id.clone());
                     scope.spawn(move || {
                         let stored = store.complaint(c).expect("read").expect("exists");
+                        let retailer = store
+                            .retailer(&stored.complaint.facts().retailer_id)
+                            .expect("read");
                         let command = match i % 3 {
                             0 => Command::Accept { offer_id: None },
                             1 => Command::Reject {
@@ -60,7 +63,9 @@ async fn racing_transitions_from_one_version_apply_exactly_once(db: Db) {
                             .apply(&command, &customer, t0(), policy, &Default::default(), "x")
                             .expect("the machine accepts each of them from `proposed`");
                         barrier.wait();
-                        store.record_transition(stored.version, &tr).map(|_| ())
+                        store
+                            .record_transition(stored.version, &tr, retailer.as_ref())
+                            .map(|_| ())
                     })
                 })
                 .collect();

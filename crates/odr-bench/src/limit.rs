@@ -1,7 +1,7 @@
-//! The database's own limit for the writes of one transition (an
-//! `acknowledge`, as `Store::transition` issues it: load the complaint and
-//! its retailer, then one write transaction with the versioned UPDATE, the
-//! event row, the notification's lookups and its outbox row), on the
+//! The database's own limit for the SQL of one transition (an
+//! `acknowledge`, as the engine issues it: load the caller, the complaint
+//! and its retailer, then one write transaction with the versioned UPDATE,
+//! the event row, the notification's lookups and its outbox row), on the
 //! engine's own schema and indexes, after the engine's run on the same
 //! database.
 //!
@@ -50,7 +50,16 @@ struct Payload {
     payload: String,
 }
 
-fn payloads<C>(conn: &mut C) -> Result<(String, String), Failure>
+/// What the limit's transitions bind: the event and mail payloads of a
+/// real `acknowledge`, and the id of the staff member who acknowledges.
+#[derive(Clone)]
+struct Payloads {
+    event: String,
+    mail: String,
+    caller: String,
+}
+
+fn payloads<C>(conn: &mut C) -> Result<Payloads, Failure>
 where
     C: Connection,
     C::Backend: diesel::backend::Backend,
@@ -67,7 +76,16 @@ where
             .get_result::<Payload>(conn)
             .map(|p| p.payload)
             .unwrap_or_else(|_| "{}".into());
-    Ok((event, mail))
+    let caller = diesel::sql_query(
+        "SELECT id AS payload FROM users WHERE role = 'retailer_staff' ORDER BY created_at LIMIT 1",
+    )
+    .get_result::<Payload>(conn)?
+    .payload;
+    Ok(Payloads {
+        event,
+        mail,
+        caller,
+    })
 }
 
 pub async fn measure(args: &Args, backend: &str, url: &str) -> Result<Limit, Failure> {
@@ -90,7 +108,7 @@ fn postgres(args: &Args, url: &str) -> Result<Limit, Failure> {
         n - 1,
         seed_sql()
     ))?;
-    let (event, mail) = payloads(&mut conn)?;
+    let p = payloads(&mut conn)?;
     drop(conn);
     let pgbench = find_pgbench()?;
     // Each transaction's latency is logged (`-l`), for the database's own
@@ -105,8 +123,9 @@ fn postgres(args: &Args, url: &str) -> Result<Limit, Failure> {
         .arg("-f")
         .arg(&args.pgbench_script)
         .args(["-D", &format!("per_client={PER_CLIENT}")])
-        .args(["-D", &format!("event_payload={event}")])
-        .args(["-D", &format!("mail_payload={mail}")])
+        .args(["-D", &format!("caller_id={}", p.caller)])
+        .args(["-D", &format!("event_payload={}", p.event)])
+        .args(["-D", &format!("mail_payload={}", p.mail)])
         .arg(url)
         .output()
         .map_err(|e| format!("cannot run {pgbench}: {e}"))?;
@@ -219,10 +238,17 @@ fn sqlite_transition(
     conn: &mut SqliteConnection,
     id: &str,
     outbox_id: &str,
-    event: &str,
-    mail: &str,
+    p: &Payloads,
 ) -> Result<(), diesel::result::Error> {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let user =
+        "SELECT id, email, password_hash, display_name, role, retailer_id, locale, time_zone, \
+                session_epoch, disabled_at, created_at, updated_at FROM users WHERE id = ? LIMIT ?";
+    // The caller (a staff member), signed in afresh as every request is.
+    let _: Named = diesel::sql_query(user)
+        .bind::<Text, _>(&p.caller)
+        .bind::<BigInt, _>(1)
+        .get_result(conn)?;
     let c: ComplaintRow = diesel::sql_query(format!(
         "SELECT {COLUMNS} FROM complaints WHERE id = ? LIMIT ?"
     ))
@@ -232,9 +258,6 @@ fn sqlite_transition(
     let retailer =
         "SELECT id, name, support_email, locale, currency, time_zone, business_days, holidays, \
                     created_at, updated_at FROM retailers WHERE id = ? LIMIT ?";
-    let user =
-        "SELECT id, email, password_hash, display_name, role, retailer_id, locale, time_zone, \
-                session_epoch, disabled_at, created_at, updated_at FROM users WHERE id = ? LIMIT ?";
     let _: Named = diesel::sql_query(retailer)
         .bind::<Text, _>(&c.retailer_id)
         .bind::<BigInt, _>(1)
@@ -271,21 +294,9 @@ fn sqlite_transition(
         .bind::<Text, _>("retailer_staff")
         .bind::<Nullable<Text>, _>(Some("filed"))
         .bind::<Text, _>("acknowledged")
-        .bind::<Text, _>(event)
+        .bind::<Text, _>(&p.event)
         .bind::<Text, _>(SQLITE_NOW)
         .execute(conn)?;
-        let _: Named = diesel::sql_query(retailer)
-            .bind::<Text, _>(&c.retailer_id)
-            .bind::<BigInt, _>(1)
-            .get_result(conn)?;
-        for _ in 0..2 {
-            // The complaint's customer (for the mail's facts), then the
-            // recipient (the same customer).
-            let _: Named = diesel::sql_query(user)
-                .bind::<Text, _>(&c.customer_id)
-                .bind::<BigInt, _>(1)
-                .get_result(conn)?;
-        }
         // write_deliveries: the retailer's enabled webhook endpoints (none).
         diesel::sql_query(
             "SELECT id, events FROM webhook_endpoints WHERE ((retailer_id = ?) AND (enabled = ?)) \
@@ -294,6 +305,12 @@ fn sqlite_transition(
         .bind::<Text, _>(&c.retailer_id)
         .bind::<diesel::sql_types::Bool, _>(true)
         .execute(conn)?;
+        // write_notifications: the customer, for the mail's facts and as
+        // its recipient (the retailer is the one loaded above).
+        let _: Named = diesel::sql_query(user)
+            .bind::<Text, _>(&c.customer_id)
+            .bind::<BigInt, _>(1)
+            .get_result(conn)?;
         diesel::sql_query(
             "INSERT INTO outbox (id, complaint_id, event_seq, template, recipient_role, recipient_user_id, to_address, \
              locale, payload, status, attempts, last_error, available_at, locked_until, claim_token, created_at, sent_at) \
@@ -307,7 +324,7 @@ fn sqlite_transition(
         .bind::<Nullable<Text>, _>(Some(&c.customer_id))
         .bind::<Text, _>("customer@bench.test")
         .bind::<Text, _>("en")
-        .bind::<Text, _>(mail)
+        .bind::<Text, _>(&p.mail)
         .bind::<Text, _>("pending")
         .bind::<BigInt, _>(0)
         .bind::<Nullable<Text>, _>(None::<String>)
@@ -358,14 +375,14 @@ fn sqlite(args: &Args, url: &str) -> Result<Limit, Failure> {
         n - 1,
         seed_sql()
     ))?;
-    let (event, mail) = payloads(&mut conn)?;
+    let p = payloads(&mut conn)?;
     drop(conn);
     let mut results = Vec::new();
     // One writer is SQLite's own limit (it serializes writers); the same
     // number of threads as the engine's clients shows what contention on
     // the write lock costs.
     for threads in [1, args.clients] {
-        let tps = sqlite_loop(&path, &synchronous, threads, args, &event, &mail)?;
+        let tps = sqlite_loop(&path, &synchronous, threads, args, &p)?;
         results.push((threads, tps));
     }
     let best = results.iter().map(|(_, t)| *t).fold(0.0, f64::max);
@@ -392,8 +409,7 @@ fn sqlite_loop(
     synchronous: &str,
     threads: usize,
     args: &Args,
-    event: &str,
-    mail: &str,
+    p: &Payloads,
 ) -> Result<f64, Failure> {
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicU64::new(0));
@@ -402,7 +418,7 @@ fn sqlite_loop(
     for t in 0..threads {
         let mut conn = sqlite_open(path, synchronous)?;
         let (stop, done) = (stop.clone(), done.clone());
-        let (event, mail) = (event.to_owned(), mail.to_owned());
+        let p = p.clone();
         let clients = args.clients as u64;
         handles.push(std::thread::spawn(move || -> Result<(), String> {
             let mut i = 0u64;
@@ -410,8 +426,7 @@ fn sqlite_loop(
                 // Client t's complaints, round robin (as pgbench's client_id).
                 let n = (t as u64 % clients) * PER_CLIENT + i % PER_CLIENT;
                 let outbox_id = format!("00000000-0000-4{threads:03x}-8{t:03x}-{i:012x}");
-                match sqlite_transition(&mut conn, &format!("limit-{n}"), &outbox_id, &event, &mail)
-                {
+                match sqlite_transition(&mut conn, &format!("limit-{n}"), &outbox_id, &p) {
                     Ok(()) => {
                         done.fetch_add(1, Ordering::Relaxed);
                     }

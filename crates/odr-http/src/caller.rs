@@ -117,13 +117,33 @@ impl Caller {
     }
 }
 
-impl Caller {
-    /// The person behind an access token (a bearer header or the web
-    /// session cookie), loaded fresh: a disabled account or an ended
-    /// session is refused.
-    pub async fn from_token(state: &web::Data<AppState>, token: &str) -> Result<Caller, ApiError> {
+/// What a request's credential claims, checked without the store: a
+/// session token's signature and expiry, or an API key's hash.
+/// [`Credential::load`] turns it into the [`Caller`], reading the store:
+/// a disabled account, an ended session or a revoked key is refused there.
+/// A handler that takes a `Credential` (instead of a `Caller`) loads it on
+/// the blocking thread that does its store work ([`AppState::blocking_for`]):
+/// one hop off the async worker instead of two.
+pub enum Credential {
+    Session {
+        claims: Box<crate::auth::token::Claims>,
+        /// When the session began by a magic link (the token's `iat`).
+        magic_link_at: Option<chrono::DateTime<chrono::Utc>>,
+        access: Access,
+    },
+    ApiKey {
+        key_hash: String,
+    },
+}
+
+impl Credential {
+    /// Checks an access token (a bearer header or the web session cookie)
+    /// or an API key as far as it can be checked without the store.
+    pub fn verify(state: &AppState, token: &str) -> Result<Credential, ApiError> {
         if token.starts_with(crate::routes::credentials::API_KEY_PREFIX) {
-            return Caller::from_api_key(state, token).await;
+            return Ok(Credential::ApiKey {
+                key_hash: crate::routes::credentials::key_hash(token),
+            });
         }
         let claims = state.tokens.verify(token, state.clock.now()).map_err(|e| {
             ApiError::Unauthenticated(format!(
@@ -143,54 +163,86 @@ impl Caller {
             },
             None => Access::Full,
         };
-        let user = state
-            .blocking(move |s| Ok(s.store.user(&claims.sub)?.map(|u| (u, claims.sev))))
-            .await?;
-        // An API key's backing user is no person: it never holds a session.
-        if user
-            .as_ref()
-            .is_some_and(|(u, _)| odr_store::api_keys::is_key_holder_address(&u.email))
-        {
-            return Err(ApiError::Unauthenticated(
-                "This session has ended. Sign in again.".into(),
-            ));
-        }
-        match user {
-            // An order link's session is a customer's only.
-            Some((user, _)) if access != Access::Full && user.role != Role::Customer => Err(
-                ApiError::Unauthenticated("This session has ended. Sign in again.".into()),
-            ),
-            Some((user, sev)) if user.is_active() && user.session_epoch == sev => Ok(Caller {
-                user,
+        Ok(Credential::Session {
+            claims: Box::new(claims),
+            magic_link_at,
+            access,
+        })
+    }
+
+    /// The person behind the credential, loaded fresh (blocking: run it on
+    /// a blocking thread).
+    pub fn load(self, s: &AppState) -> Result<Caller, ApiError> {
+        match self {
+            Credential::ApiKey { key_hash } => {
+                match s.store.api_key_holder(&key_hash, s.clock.now())? {
+                    // The key's last use is noted there (at most once a minute).
+                    Some((key, user)) => Ok(Caller {
+                        user,
+                        magic_link_at: None,
+                        access: Access::ApiKey { key_id: key.id },
+                    }),
+                    None => Err(ApiError::Unauthenticated(
+                        "This API key is not valid (revoked or never issued).".into(),
+                    )),
+                }
+            }
+            Credential::Session {
+                claims,
                 magic_link_at,
                 access,
-            }),
-            _ => Err(ApiError::Unauthenticated(
-                "This session has ended. Sign in again.".into(),
-            )),
+            } => {
+                let ended =
+                    || ApiError::Unauthenticated("This session has ended. Sign in again.".into());
+                let user = s.store.user(&claims.sub)?.ok_or_else(ended)?;
+                // An API key's backing user is no person: it never holds a
+                // session. An order link's session is a customer's only.
+                if odr_store::api_keys::is_key_holder_address(&user.email)
+                    || (access != Access::Full && user.role != Role::Customer)
+                    || !user.is_active()
+                    || user.session_epoch != claims.sev
+                {
+                    return Err(ended());
+                }
+                Ok(Caller {
+                    user,
+                    magic_link_at,
+                    access,
+                })
+            }
         }
     }
 }
 
 impl Caller {
-    /// The backing user of a live API key; the key's last use is noted
-    /// (at most once a minute). Unknown or revoked: 401.
-    async fn from_api_key(state: &web::Data<AppState>, key: &str) -> Result<Caller, ApiError> {
-        let key_hash = crate::routes::credentials::key_hash(key);
-        let found = state
-            .blocking(move |s| Ok(s.store.api_key_holder(&key_hash, s.clock.now())?))
-            .await?;
-        match found {
-            Some((key, user)) => Ok(Caller {
-                user,
-                magic_link_at: None,
-                access: Access::ApiKey { key_id: key.id },
-            }),
-            None => Err(ApiError::Unauthenticated(
-                "This API key is not valid (revoked or never issued).".into(),
-            )),
-        }
+    /// The person behind an access token or API key, loaded fresh: a
+    /// disabled account, an ended session or a revoked key is refused.
+    pub async fn from_token(state: &web::Data<AppState>, token: &str) -> Result<Caller, ApiError> {
+        let credential = Credential::verify(state, token)?;
+        state.blocking(move |s| credential.load(s)).await
     }
+}
+
+impl FromRequest for Credential {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Credential, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(credential_of(req))
+    }
+}
+
+fn credential_of(req: &HttpRequest) -> Result<Credential, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::Internal("no app state".into()))?;
+    let token = bearer_token(req).ok_or_else(|| {
+        ApiError::Unauthenticated(
+            "Sign in first: send `Authorization: Bearer <access_token>` from /api/v1/auth/login."
+                .into(),
+        )
+    })?;
+    Credential::verify(state, token)
 }
 
 impl FromRequest for Caller {
@@ -198,17 +250,16 @@ impl FromRequest for Caller {
     type Future = Pin<Box<dyn Future<Output = Result<Caller, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = bearer_token(req).map(str::to_owned);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let found = credential_of(req).and_then(|credential| {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| ApiError::Internal("no app state".into()))?;
+            Ok((credential, state))
+        });
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::Internal("no app state".into()))?;
-            let token = token.ok_or_else(|| {
-                ApiError::Unauthenticated(
-                    "Sign in first: send `Authorization: Bearer <access_token>` from /api/v1/auth/login."
-                        .into(),
-                )
-            })?;
-            Caller::from_token(&state, &token).await
+            let (credential, state) = found?;
+            state.blocking(move |s| credential.load(s)).await
         })
     }
 }

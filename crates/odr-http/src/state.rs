@@ -88,6 +88,29 @@ impl AppState {
             .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
     }
 
+    /// Runs `f` on a blocking thread for the caller behind `credential`,
+    /// loaded there first, with all of the request's store work on one
+    /// pooled connection (`Store::on_one_connection`): one hop off the
+    /// async worker and one checkout, where a `Caller` extractor and a
+    /// `blocking` call take two of each.
+    pub async fn blocking_for<T, F>(
+        &self,
+        credential: crate::caller::Credential,
+        f: F,
+    ) -> Result<T, ApiError>
+    where
+        F: FnOnce(&AppState, &crate::caller::Caller) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.blocking(move |s| {
+            s.store.on_one_connection(|| {
+                let caller = credential.load(s)?;
+                f(s, &caller)
+            })
+        })
+        .await
+    }
+
     pub fn icon_url(&self, path: &str) -> String {
         format!("{}{}", self.public_url, path)
     }

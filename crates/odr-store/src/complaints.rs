@@ -11,7 +11,7 @@ use crate::outbox::write_notifications;
 use crate::page::{Cursor, DueCursor, Page, SeqCursor};
 use crate::schema::{complaint_events, complaints, messages};
 use crate::time::{from_db, to_db};
-use crate::{DbConnection, Store, StoreError};
+use crate::{DbConnection, Retailer, Store, StoreError};
 
 /// A complaint as stored: the domain aggregate and its optimistic version.
 #[derive(Debug, Clone, PartialEq)]
@@ -232,7 +232,8 @@ pub(crate) fn insert_filed_in(
     diesel::insert_into(complaints::table)
         .values(ComplaintRow::of(t, 1))
         .execute(conn)?;
-    write_effects(conn, t, 1)?;
+    let retailer = crate::retailers::load_retailer(conn, &t.complaint.facts().retailer_id)?;
+    write_effects(conn, t, 1, retailer.as_ref())?;
     Ok(StoredComplaint {
         complaint: t.complaint.clone(),
         version: 1,
@@ -254,8 +255,14 @@ pub(crate) fn load(
 
 /// The event row, its message row for a `message` (its attachment row for
 /// an `attachment`), the webhook deliveries and the outbox rows; `version`
-/// is the complaint's version this event gives it.
-fn write_effects(conn: &mut DbConnection, t: &Transition, version: i64) -> Result<(), StoreError> {
+/// is the complaint's version this event gives it, `retailer` the
+/// complaint's retailer for the mails.
+fn write_effects(
+    conn: &mut DbConnection,
+    t: &Transition,
+    version: i64,
+    retailer: Option<&Retailer>,
+) -> Result<(), StoreError> {
     let facts = t.complaint.facts();
     let r: &EventRecord = &t.record;
     diesel::insert_into(complaint_events::table)
@@ -283,7 +290,7 @@ fn write_effects(conn: &mut DbConnection, t: &Transition, version: i64) -> Resul
         crate::feedback::write_feedback(conn, facts, r)?;
     }
     crate::webhooks::write_deliveries(conn, t, version)?;
-    write_notifications(conn, t)
+    write_notifications(conn, t, retailer)
 }
 
 impl Store {
@@ -296,11 +303,13 @@ impl Store {
     /// Writes one accepted event: the new state and version, the event row
     /// and the outbox rows, in one transaction. When the complaint is no
     /// longer at `expected_version`, someone else's event won: `Conflict`,
-    /// and nothing is written.
+    /// and nothing is written. `retailer` is the complaint's retailer as
+    /// the decision read it; the mails name it and its support address.
     pub fn record_transition(
         &self,
         expected_version: i64,
         t: &Transition,
+        retailer: Option<&Retailer>,
     ) -> Result<StoredComplaint, StoreError> {
         let version = expected_version + 1;
         let row = ComplaintRow::of(t, version);
@@ -327,7 +336,7 @@ impl Store {
                     "the complaint changed meanwhile".into(),
                 ));
             }
-            write_effects(conn, t, version)?;
+            write_effects(conn, t, version, retailer)?;
             Ok(StoredComplaint {
                 complaint: t.complaint.clone(),
                 version,

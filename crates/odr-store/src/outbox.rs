@@ -108,22 +108,19 @@ impl Addressee {
 
 fn resolve(
     conn: &mut DbConnection,
-    complaint: &odr_domain::complaint::ComplaintFacts,
+    customer: Option<&crate::User>,
     retailer: Option<&crate::Retailer>,
     to: &Recipient,
 ) -> Result<Vec<Addressee>, StoreError> {
-    let active = |conn: &mut DbConnection, id: &str| {
-        Ok::<_, StoreError>(load_user(conn, id)?.filter(|u| u.is_active()))
+    let active = |user: Option<crate::User>, role| {
+        user.filter(crate::User::is_active)
+            .map(|u| Addressee::person(u, role))
+            .into_iter()
+            .collect()
     };
     Ok(match to {
-        Recipient::Customer => active(conn, &complaint.customer_id)?
-            .map(|u| Addressee::person(u, "customer"))
-            .into_iter()
-            .collect(),
-        Recipient::Mediator(id) => active(conn, id)?
-            .map(|u| Addressee::person(u, "mediator"))
-            .into_iter()
-            .collect(),
+        Recipient::Customer => active(customer.cloned(), "customer"),
+        Recipient::Mediator(id) => active(load_user(conn, id)?, "mediator"),
         Recipient::Retailer => retailer
             .map(|r| Addressee {
                 role: "retailer",
@@ -173,25 +170,28 @@ pub(crate) fn pending_row(
 }
 
 /// One outbox row per notification and recipient, each carrying what its
-/// mail says (`MailFacts`), in the transition's transaction.
+/// mail says (`MailFacts`), in the transition's transaction. `retailer` is
+/// the complaint's retailer as the caller already read it (for the
+/// decision); the customer is read once, for the mails' facts and as a
+/// recipient.
 pub(crate) fn write_notifications(
     conn: &mut DbConnection,
     t: &Transition,
+    retailer: Option<&crate::Retailer>,
 ) -> Result<(), StoreError> {
     if t.notifications.is_empty() {
         return Ok(());
     }
     let complaint = t.complaint.facts();
-    let retailer = load_retailer(conn, &complaint.retailer_id)?;
     let customer = load_user(conn, &complaint.customer_id)?;
     let about = mail_facts::about_complaint(
         t,
-        retailer.as_ref().map_or("", |r| r.name.as_str()),
+        retailer.map_or("", |r| r.name.as_str()),
         customer.as_ref().map_or("", |u| u.display_name.as_str()),
     );
     let at = to_db(t.record.at);
     for n in &t.notifications {
-        for to in resolve(conn, complaint, retailer.as_ref(), &n.to)? {
+        for to in resolve(conn, customer.as_ref(), retailer, &n.to)? {
             let facts = MailFacts {
                 template: n.template.code().to_owned(),
                 recipient_role: to.role.to_owned(),

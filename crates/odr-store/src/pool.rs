@@ -271,9 +271,71 @@ impl Store {
         F: FnOnce(&mut DbConnection) -> Result<T, E>,
         E: From<StoreError>,
     {
-        let mut conn = self.get()?;
+        let mut conn = self.checkout()?;
         let result = f(&mut conn);
         conn.judged(result)
+    }
+
+    /// Runs `f` with every use of this store on this thread (`with_conn`,
+    /// `write_transaction`, `read_snapshot`, `write_on`) on one pooled
+    /// connection, checked out at the first use and back in the pool when
+    /// `f` returns: a request's reads and its write transaction cost one
+    /// checkout instead of one each. A use that fails gives its connection
+    /// back (the next use checks out another, tested as usual).
+    ///
+    /// PostgreSQL only; on SQLite `f` just runs. There a writer waits for
+    /// the process's writers' turn, and a connection kept while waiting
+    /// could be the one the writer holding the turn needs.
+    pub fn on_one_connection<T>(&self, f: impl FnOnce() -> T) -> T {
+        if self.backend() != Backend::Postgres {
+            return f();
+        }
+        let outer = KEPT.with(|kept| {
+            kept.replace(Some(Kept {
+                store: self.identity(),
+                conn: None,
+            }))
+        });
+        // Put back the outer scope (and give the kept connection back to
+        // the pool) however `f` ends, a panic included.
+        struct Restore(Option<Kept>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                let outer = self.0.take();
+                let _ = KEPT.try_with(|kept| kept.replace(outer));
+            }
+        }
+        let _restore = Restore(outer);
+        f()
+    }
+
+    /// Tells this store's pool apart from another's (clones share it).
+    fn identity(&self) -> usize {
+        Arc::as_ptr(&self.url) as usize
+    }
+
+    /// The connection an `on_one_connection` scope of this store keeps on
+    /// this thread, or one from the pool.
+    fn checkout(&self) -> Result<Checkout, StoreError> {
+        let store = self.identity();
+        let kept = KEPT
+            .try_with(|kept| {
+                kept.borrow_mut()
+                    .as_mut()
+                    .filter(|k| k.store == store)
+                    .and_then(|k| k.conn.take())
+            })
+            .ok()
+            .flatten();
+        let conn = match kept {
+            Some(conn) => conn,
+            None => self.get()?,
+        };
+        Ok(Checkout {
+            conn: Some(conn),
+            store,
+            well: true,
+        })
     }
 
     /// Runs `f` in a write transaction on a pooled connection; see
@@ -284,7 +346,7 @@ impl Store {
         E: From<diesel::result::Error> + From<StoreError>,
     {
         let _turn = self.writer_turn();
-        let mut conn = self.get()?;
+        let mut conn = self.checkout()?;
         let result = conn.write_transaction(f);
         conn.judged(result)
     }
@@ -317,9 +379,83 @@ impl Store {
         F: FnOnce(&mut DbConnection) -> Result<T, E>,
         E: From<diesel::result::Error> + From<StoreError>,
     {
-        let mut conn = self.get()?;
+        let mut conn = self.checkout()?;
         let result = conn.read_snapshot(f);
         conn.judged(result)
+    }
+}
+
+thread_local! {
+    /// The connection of the `Store::on_one_connection` scope running on
+    /// this thread, if any.
+    static KEPT: std::cell::RefCell<Option<Kept>> = const { std::cell::RefCell::new(None) };
+}
+
+struct Kept {
+    /// Which store's scope (`Store::identity`).
+    store: usize,
+    /// `None` before the first use, and while a use has it out.
+    conn: Option<PooledDbConnection>,
+}
+
+/// A connection out for one use: when the use ends well and a scope of its
+/// store is open on this thread, it goes back to the scope; otherwise to
+/// the pool.
+struct Checkout {
+    conn: Option<PooledDbConnection>,
+    store: usize,
+    well: bool,
+}
+
+impl Checkout {
+    /// Notes how a use ended (see `PoolConnection::judged`).
+    fn judged<T, E>(&mut self, result: Result<T, E>) -> Result<T, E> {
+        self.well = result.is_ok();
+        match self.conn.as_mut() {
+            Some(conn) => conn.judged(result),
+            None => result,
+        }
+    }
+}
+
+impl Deref for Checkout {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        self.conn
+            .as_ref()
+            .expect("a checkout holds its connection until dropped")
+    }
+}
+
+impl DerefMut for Checkout {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        self.conn
+            .as_mut()
+            .expect("a checkout holds its connection until dropped")
+    }
+}
+
+impl Drop for Checkout {
+    fn drop(&mut self) {
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        if !self.well || conn.is_broken() {
+            return; // back to the pool, which tests it before its next use
+        }
+        let store = self.store;
+        let mut conn = Some(conn);
+        let _ = KEPT.try_with(|kept| {
+            if let Ok(mut kept) = kept.try_borrow_mut() {
+                if let Some(k) = kept
+                    .as_mut()
+                    .filter(|k| k.store == store && k.conn.is_none())
+                {
+                    k.conn = conn.take();
+                }
+            }
+        });
+        // Not kept: `conn` goes back to the pool here.
     }
 }
 

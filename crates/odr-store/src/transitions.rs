@@ -79,7 +79,7 @@ impl Store {
             Ok((stored.complaint.apply_in(command, actor, &at)?, retailer))
         };
         let (t, retailer) = decide(stored)?;
-        match self.record_transition(stored.version, &t) {
+        match self.record_transition(stored.version, &t, retailer.as_ref()) {
             Ok(saved) => Ok(Committed {
                 saved,
                 retailer,

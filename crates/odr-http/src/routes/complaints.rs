@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::input::Checks;
 use super::paging::{checked_cursor, PageQuery};
 use crate::body::{JsonBody, QueryParams};
-use crate::caller::Caller;
+use crate::caller::{Caller, Credential};
 use crate::preconditions::{complaint_etag, not_modified, tag_complaint, IfNoneMatch};
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -302,15 +302,17 @@ pub(crate) fn checked_filing(
 )]
 pub async fn file(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     JsonBody(body): JsonBody<FileComplaint>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Customer], "file complaints")?;
-    let role = caller.role();
-    let view = state
-        .blocking(move |s| {
-            let (stored, retailer) = file_complaint(s, &caller, body)?;
-            Ok(complaint_view(&stored, &caller, s, Some(&retailer)))
+    let (view, role) = state
+        .blocking_for(credential, move |s, caller| {
+            caller.require(&[Role::Customer], "file complaints")?;
+            let (stored, retailer) = file_complaint(s, caller, body)?;
+            Ok((
+                complaint_view(&stored, caller, s, Some(&retailer)),
+                caller.role(),
+            ))
         })
         .await?;
     state.mail_queued.notify_one();
@@ -341,11 +343,11 @@ pub async fn file(
 )]
 pub async fn list(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     QueryParams(q): QueryParams<ListComplaints>,
 ) -> Result<HttpResponse, ApiError> {
     let page = state
-        .blocking(move |s| {
+        .blocking_for(credential, move |s, caller| {
             let mut checks = Checks::default();
             let state_filter = q.state.as_deref().and_then(|v| {
                 let parsed = ComplaintState::parse(v).ok();
@@ -404,7 +406,7 @@ pub async fn list(
             }?;
             checks.finish()?;
             let query = ComplaintQuery {
-                visibility: visibility(&caller)?,
+                visibility: visibility(caller)?,
                 state: state_filter,
                 category,
                 // Only admins choose a retailer; everyone else sees their own.
@@ -424,7 +426,7 @@ pub async fn list(
                     retailers.insert(id.clone(), s.store.retailer(id)?);
                 }
                 let retailer = retailers.get(id).and_then(Option::as_ref);
-                items.push(complaint_view(c, &caller, s, retailer));
+                items.push(complaint_view(c, caller, s, retailer));
             }
             Ok(Items {
                 items,
@@ -456,16 +458,15 @@ pub async fn list(
 )]
 pub async fn get(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     if_none_match: IfNoneMatch,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let role = caller.role();
-    let view = state
-        .blocking(move |s| {
-            let stored = visible_complaint(s, &caller, &id)?;
-            view(s, &caller, &stored)
+    let (view, role) = state
+        .blocking_for(credential, move |s, caller| {
+            let stored = visible_complaint(s, caller, &id)?;
+            Ok((view(s, caller, &stored)?, caller.role()))
         })
         .await?;
     if if_none_match.has(&complaint_etag(view.version, role)) {
@@ -495,11 +496,11 @@ pub async fn get(
 )]
 pub async fn events(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     path: web::Path<String>,
     QueryParams(q): QueryParams<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    case_file_page(state, caller, path.into_inner(), q, Store::events_page).await
+    case_file_page(state, credential, path.into_inner(), q, Store::events_page).await
 }
 
 #[utoipa::path(
@@ -523,11 +524,18 @@ pub async fn events(
 )]
 pub async fn messages(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     path: web::Path<String>,
     QueryParams(q): QueryParams<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    case_file_page(state, caller, path.into_inner(), q, Store::messages_page).await
+    case_file_page(
+        state,
+        credential,
+        path.into_inner(),
+        q,
+        Store::messages_page,
+    )
+    .await
 }
 
 /// Reads one page of a case-file list: (store, complaint id, cursor, limit).
@@ -538,14 +546,14 @@ type CaseFilePage<T> =
 /// who may read it.
 async fn case_file_page<T: serde::Serialize + Send + 'static>(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     id: String,
     q: PageQuery,
     page: CaseFilePage<T>,
 ) -> Result<HttpResponse, ApiError> {
     let page = state
-        .blocking(move |s| {
-            case_file(s, &caller, &id)?;
+        .blocking_for(credential, move |s, caller| {
+            case_file(s, caller, &id)?;
             checked_cursor(q.cursor.as_deref(), SeqCursor::decode)?;
             Ok(page(
                 &s.store,

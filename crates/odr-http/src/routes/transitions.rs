@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::complaints::visible_complaint;
 use super::input::Checks;
 use crate::body::JsonBody;
-use crate::caller::Caller;
+use crate::caller::{Caller, Credential};
 use crate::preconditions::{complaint_etag, tag_complaint, IfMatch};
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -316,16 +316,15 @@ fn answer(s: &AppState, caller: &Caller, committed: &Committed) -> ComplaintView
 
 async fn transition(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     if_match: IfMatch,
     id: String,
     command: Command,
 ) -> Result<HttpResponse, ApiError> {
-    let role = caller.role();
-    let view: ComplaintView = state
-        .blocking(move |s| {
-            let committed = send(s, &caller, &if_match, &id, &command)?;
-            Ok(answer(s, &caller, &committed))
+    let (view, role): (ComplaintView, Role) = state
+        .blocking_for(credential, move |s, caller| {
+            let committed = send(s, caller, &if_match, &id, &command)?;
+            Ok((answer(s, caller, &committed), caller.role()))
         })
         .await?;
     state.mail_queued.notify_one();
@@ -353,13 +352,13 @@ type Id = web::Path<String>;
 )]
 pub async fn acknowledge(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     if_match: IfMatch,
     id: Id,
     JsonBody(body): JsonBody<WithMessage>,
 ) -> Result<HttpResponse, ApiError> {
     let command = body.into_acknowledge();
-    transition(state, caller, if_match, id.into_inner(), command).await
+    transition(state, credential, if_match, id.into_inner(), command).await
 }
 
 #[utoipa::path(
@@ -381,13 +380,13 @@ pub async fn acknowledge(
 )]
 pub async fn offer(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     if_match: IfMatch,
     id: Id,
     JsonBody(body): JsonBody<MakeOffer>,
 ) -> Result<HttpResponse, ApiError> {
     let command = body.into_command()?;
-    transition(state, caller, if_match, id.into_inner(), command).await
+    transition(state, credential, if_match, id.into_inner(), command).await
 }
 
 #[utoipa::path(
@@ -409,13 +408,13 @@ pub async fn offer(
 )]
 pub async fn accept(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     if_match: IfMatch,
     id: Id,
     JsonBody(body): JsonBody<AcceptOffer>,
 ) -> Result<HttpResponse, ApiError> {
     let command = body.into_command();
-    transition(state, caller, if_match, id.into_inner(), command).await
+    transition(state, credential, if_match, id.into_inner(), command).await
 }
 
 #[utoipa::path(
@@ -437,13 +436,13 @@ pub async fn accept(
 )]
 pub async fn reject(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     if_match: IfMatch,
     id: Id,
     JsonBody(body): JsonBody<RejectOffer>,
 ) -> Result<HttpResponse, ApiError> {
     let command = body.into_command()?;
-    transition(state, caller, if_match, id.into_inner(), command).await
+    transition(state, credential, if_match, id.into_inner(), command).await
 }
 
 #[utoipa::path(
@@ -465,13 +464,13 @@ pub async fn reject(
 )]
 pub async fn escalate(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     if_match: IfMatch,
     id: Id,
     JsonBody(body): JsonBody<Escalate>,
 ) -> Result<HttpResponse, ApiError> {
     let command = body.into_command()?;
-    transition(state, caller, if_match, id.into_inner(), command).await
+    transition(state, credential, if_match, id.into_inner(), command).await
 }
 
 #[utoipa::path(
@@ -493,13 +492,13 @@ pub async fn escalate(
 )]
 pub async fn fulfil(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     if_match: IfMatch,
     id: Id,
     JsonBody(body): JsonBody<WithMessage>,
 ) -> Result<HttpResponse, ApiError> {
     let command = body.into_fulfil();
-    transition(state, caller, if_match, id.into_inner(), command).await
+    transition(state, credential, if_match, id.into_inner(), command).await
 }
 
 #[utoipa::path(
@@ -521,18 +520,17 @@ pub async fn fulfil(
 )]
 pub async fn assign_mediator(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     if_match: IfMatch,
     id: Id,
     JsonBody(body): JsonBody<AssignMediator>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let role = caller.role();
-    let view = state
-        .blocking(move |s| {
+    let (view, role) = state
+        .blocking_for(credential, move |s, caller| {
             let command = body.into_command(s)?;
-            let committed = send(s, &caller, &if_match, &id, &command)?;
-            Ok(answer(s, &caller, &committed))
+            let committed = send(s, caller, &if_match, &id, &command)?;
+            Ok((answer(s, caller, &committed), caller.role()))
         })
         .await?;
     state.mail_queued.notify_one();
@@ -558,13 +556,13 @@ pub async fn assign_mediator(
 )]
 pub async fn decide(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     if_match: IfMatch,
     id: Id,
     JsonBody(body): JsonBody<Decision>,
 ) -> Result<HttpResponse, ApiError> {
     let command = body.into_command()?;
-    transition(state, caller, if_match, id.into_inner(), command).await
+    transition(state, credential, if_match, id.into_inner(), command).await
 }
 
 #[utoipa::path(
@@ -586,13 +584,13 @@ pub async fn decide(
 )]
 pub async fn withdraw(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     if_match: IfMatch,
     id: Id,
     JsonBody(body): JsonBody<Withdraw>,
 ) -> Result<HttpResponse, ApiError> {
     let command = body.into_command();
-    transition(state, caller, if_match, id.into_inner(), command).await
+    transition(state, credential, if_match, id.into_inner(), command).await
 }
 
 /// Adds a message to the thread: 201 with the message.
@@ -615,7 +613,7 @@ pub async fn withdraw(
 )]
 pub async fn post_message(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     if_match: IfMatch,
     id: Id,
     JsonBody(body): JsonBody<PostMessage>,
@@ -624,7 +622,9 @@ pub async fn post_message(
     let id = id.into_inner();
     let location = format!("/api/v1/complaints/{id}/messages");
     let message = state
-        .blocking(move |s| send_message(s, &caller, &if_match, &id, &command))
+        .blocking_for(credential, move |s, caller| {
+            send_message(s, caller, &if_match, &id, &command)
+        })
         .await?;
     state.mail_queued.notify_one();
     Ok(HttpResponse::Created()
@@ -709,7 +709,7 @@ pub struct GiveFeedback {
 )]
 pub async fn feedback(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     if_match: IfMatch,
     id: Id,
     JsonBody(body): JsonBody<GiveFeedback>,
@@ -717,8 +717,8 @@ pub async fn feedback(
     let command = body.into_command();
     let id = id.into_inner();
     let given = state
-        .blocking(move |s| {
-            let committed = send(s, &caller, &if_match, &id, &command)?;
+        .blocking_for(credential, move |s, caller| {
+            let committed = send(s, caller, &if_match, &id, &command)?;
             Ok(odr_store::StoredFeedback::from_record(
                 committed.saved.complaint.facts(),
                 &committed.record,
