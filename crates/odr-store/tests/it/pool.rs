@@ -137,3 +137,82 @@ fn many_connections_opening_a_new_sqlite_file_at_once_all_succeed() {
         }
     }
 }
+
+#[derive(QueryableByName)]
+struct BackendPid {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pid: i32,
+}
+
+/// Which PostgreSQL server process a connection talks to.
+fn backend_pid(conn: &mut odr_store::DbConnection) -> Result<i32, StoreError> {
+    let rows: Vec<BackendPid> = diesel::sql_query("SELECT pg_backend_pid() AS pid")
+        .load(conn)
+        .map_err(StoreError::from)?;
+    Ok(rows.first().map(|r| r.pid).expect("one row"))
+}
+
+#[test]
+fn one_connection_serves_a_whole_scope_on_postgres() {
+    let db = odr_store::testing::TestDatabase::postgres();
+    let store = db.store();
+    let (reads, written, snapshot, nested, after_error) = store.on_one_connection(|| {
+        let reads = (
+            store.with_conn(backend_pid).expect("a read"),
+            store.with_conn(backend_pid).expect("another read"),
+        );
+        let written = store
+            .write_transaction(backend_pid)
+            .expect("a write transaction");
+        let snapshot = store.read_snapshot(backend_pid).expect("a snapshot");
+        // A use inside a use cannot share the one connection: it gets its own.
+        let nested = store
+            .with_conn(|outer| {
+                let inner = store.with_conn(backend_pid)?;
+                Ok::<_, StoreError>((backend_pid(outer)?, inner))
+            })
+            .expect("nested uses");
+        // A use that fails gives its connection back; the next one works.
+        let failed = store.with_conn(|conn| {
+            diesel::sql_query("SELECT no_such_column FROM no_such_table")
+                .execute(conn)
+                .map_err(StoreError::from)
+        });
+        assert!(failed.is_err());
+        let after_error = store.with_conn(backend_pid).expect("a use after an error");
+        (reads, written, snapshot, nested, after_error)
+    });
+    assert_eq!(reads.0, reads.1, "two reads of one scope, one connection");
+    assert_eq!(
+        reads.0, written,
+        "the write transaction on the same connection"
+    );
+    assert_eq!(reads.0, snapshot, "the snapshot on the same connection");
+    assert_eq!(
+        nested.0, reads.0,
+        "the outer use keeps the scope's connection"
+    );
+    assert_ne!(
+        nested.1, nested.0,
+        "the inner use has a connection of its own"
+    );
+    assert!(after_error > 0);
+    // The scope gave its connection back: a use from another thread, with
+    // a pool of one, gets it.
+    let single = db.store_with(PoolOptions {
+        max_size: 1,
+        min_idle: Some(0),
+        ..odr_store::testing::test_pool_options()
+    });
+    let first = single.on_one_connection(|| single.with_conn(backend_pid).expect("a read"));
+    let again = std::thread::scope(|s| {
+        s.spawn(|| {
+            single
+                .with_conn(backend_pid)
+                .expect("the pool's only connection")
+        })
+        .join()
+        .expect("thread")
+    });
+    assert_eq!(first, again, "the pool of one has its connection back");
+}
