@@ -85,48 +85,6 @@ pub struct WebhookList {
     pub items: Vec<WebhookView>,
 }
 
-/// One attempt's line of the delivery log.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct DeliveryView {
-    pub id: String,
-    pub event_id: String,
-    /// The webhook type, e.g. `complaint.filed`.
-    #[serde(rename = "type")]
-    pub event_type: String,
-    /// `pending`, `delivered`, `retrying` or `dead`.
-    pub status: String,
-    pub attempts: i64,
-    pub last_status_code: Option<i64>,
-    pub last_error: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub delivered_at: Option<DateTime<Utc>>,
-    /// When the next attempt is due (pending and retrying deliveries).
-    pub next_attempt_at: Option<DateTime<Utc>>,
-}
-
-impl From<WebhookDelivery> for DeliveryView {
-    fn from(d: WebhookDelivery) -> DeliveryView {
-        DeliveryView {
-            id: d.id,
-            event_id: d.event_id,
-            event_type: d.event_type,
-            status: d.status,
-            attempts: d.attempts,
-            last_status_code: d.last_status_code,
-            last_error: d.last_error,
-            created_at: d.created_at,
-            delivered_at: d.delivered_at,
-            next_attempt_at: d.next_attempt_at,
-        }
-    }
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct DeliveryList {
-    pub items: Vec<DeliveryView>,
-    pub next_cursor: Option<String>,
-}
-
 /// Who may manage this retailer's webhooks: as for its API keys.
 fn check_manager(s: &AppState, caller: &Caller, retailer_id: &str) -> Result<(), ApiError> {
     super::credentials::check_credentials_manager(s, caller, retailer_id, "webhooks")
@@ -399,7 +357,7 @@ pub async fn remove(
         PageQuery
     ),
     responses(
-        (status = 200, description = "A page of deliveries.", body = DeliveryList),
+        (status = 200, description = "A page of deliveries.", body = crate::views::Items<WebhookDelivery>),
         (status = 400, response = super::openapi::Malformed),
         (status = 401, response = super::openapi::Unauthenticated),
         (status = 403, response = super::openapi::Forbidden),
@@ -430,8 +388,8 @@ pub async fn deliveries(
             )
         })
         .await?;
-    Ok(HttpResponse::Ok().json(DeliveryList {
-        items: page.items.into_iter().map(DeliveryView::from).collect(),
+    Ok(HttpResponse::Ok().json(crate::views::Items {
+        items: page.items,
         next_cursor: page.next_cursor,
     }))
 }
