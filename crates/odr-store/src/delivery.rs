@@ -15,7 +15,7 @@ use diesel::prelude::*;
 use crate::mail_facts::MailFacts;
 use crate::outbox::OutboxRow;
 use crate::schema::outbox;
-use crate::time::to_db;
+use crate::time::{later, to_db};
 use crate::{DbConnection, Store, StoreError};
 
 mod admin;
@@ -109,14 +109,6 @@ mod tests;
 
 fn truncated(error: &str) -> String {
     error.chars().take(MAX_ERROR_CHARS).collect()
-}
-
-/// `now + by`, saturating instead of panicking on absurd durations.
-fn later(now: DateTime<Utc>, by: Duration) -> DateTime<Utc> {
-    chrono::Duration::from_std(by)
-        .ok()
-        .and_then(|by| now.checked_add_signed(by))
-        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 fn mark_dead(conn: &mut DbConnection, id: &str, error: &str) -> Result<(), StoreError> {

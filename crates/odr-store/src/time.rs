@@ -9,3 +9,11 @@ pub(crate) fn to_db(at: DateTime<Utc>) -> NaiveDateTime {
 pub(crate) fn from_db(at: NaiveDateTime) -> DateTime<Utc> {
     at.and_utc()
 }
+
+/// `now + by`, saturating instead of panicking on absurd durations.
+pub(crate) fn later(now: DateTime<Utc>, by: std::time::Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(by)
+        .ok()
+        .and_then(|by| now.checked_add_signed(by))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}

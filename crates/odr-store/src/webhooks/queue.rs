@@ -22,7 +22,7 @@ use crate::retailers::load_retailer;
 use crate::schema::{
     api_keys, outbox, users, webhook_deliveries, webhook_endpoints, webhook_events,
 };
-use crate::time::{from_db, to_db};
+use crate::time::{from_db, later, to_db};
 use crate::{DbConnection, Store, StoreError};
 
 /// `last_error` keeps at most this many characters.
@@ -87,13 +87,6 @@ pub enum DeliveryOutcome {
 
 fn truncated(error: &str) -> String {
     error.chars().take(MAX_ERROR_CHARS).collect()
-}
-
-fn later(now: DateTime<Utc>, by: Duration) -> DateTime<Utc> {
-    chrono::Duration::from_std(by)
-        .ok()
-        .and_then(|by| now.checked_add_signed(by))
-        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 fn waiting() -> [&'static str; 2] {
