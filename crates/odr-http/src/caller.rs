@@ -228,11 +228,13 @@ impl FromRequest for Credential {
     type Future = std::future::Ready<Result<Credential, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(credential_of(req))
+        std::future::ready(credential_of(req).map(|(credential, _)| credential))
     }
 }
 
-fn credential_of(req: &HttpRequest) -> Result<Credential, ApiError> {
+/// The request's credential, checked as far as it can be without the
+/// store, and the app state to load it with.
+fn credential_of(req: &HttpRequest) -> Result<(Credential, web::Data<AppState>), ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::Internal("no app state".into()))?;
@@ -242,7 +244,7 @@ fn credential_of(req: &HttpRequest) -> Result<Credential, ApiError> {
                 .into(),
         )
     })?;
-    Credential::verify(state, token)
+    Ok((Credential::verify(state, token)?, state.clone()))
 }
 
 impl FromRequest for Caller {
@@ -250,13 +252,7 @@ impl FromRequest for Caller {
     type Future = Pin<Box<dyn Future<Output = Result<Caller, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let found = credential_of(req).and_then(|credential| {
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .cloned()
-                .ok_or_else(|| ApiError::Internal("no app state".into()))?;
-            Ok((credential, state))
-        });
+        let found = credential_of(req);
         Box::pin(async move {
             let (credential, state) = found?;
             state.blocking(move |s| credential.load(s)).await

@@ -229,11 +229,21 @@ pub(crate) fn insert_filed_in(
     conn: &mut DbConnection,
     t: &Transition,
 ) -> Result<StoredComplaint, StoreError> {
+    let retailer = crate::retailers::load_retailer(conn, &t.complaint.facts().retailer_id)?;
+    insert_filed_for(conn, t, retailer.as_ref())
+}
+
+/// [`insert_filed_in`] with the complaint's retailer as the caller already
+/// read it (the mails name it and its support address).
+fn insert_filed_for(
+    conn: &mut DbConnection,
+    t: &Transition,
+    retailer: Option<&Retailer>,
+) -> Result<StoredComplaint, StoreError> {
     diesel::insert_into(complaints::table)
         .values(ComplaintRow::of(t, 1))
         .execute(conn)?;
-    let retailer = crate::retailers::load_retailer(conn, &t.complaint.facts().retailer_id)?;
-    write_effects(conn, t, 1, retailer.as_ref())?;
+    write_effects(conn, t, 1, retailer)?;
     Ok(StoredComplaint {
         complaint: t.complaint.clone(),
         version: 1,
@@ -296,8 +306,14 @@ fn write_effects(
 impl Store {
     /// Writes a just-filed complaint with its `file` event and outbox rows.
     /// A taken reference is `Conflict` (the caller draws a new one).
-    pub fn insert_filed(&self, t: &Transition) -> Result<StoredComplaint, StoreError> {
-        self.write_transaction(|conn| insert_filed_in(conn, t))
+    /// `retailer` is the complaint's retailer, which the filing was
+    /// checked against.
+    pub fn insert_filed(
+        &self,
+        t: &Transition,
+        retailer: &Retailer,
+    ) -> Result<StoredComplaint, StoreError> {
+        self.write_transaction(|conn| insert_filed_for(conn, t, Some(retailer)))
     }
 
     /// Writes one accepted event: the new state and version, the event row

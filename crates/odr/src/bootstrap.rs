@@ -153,7 +153,7 @@ pub fn seed_demo(store: &Store, settings: &Settings) -> Result<(), Failure> {
             &policy(settings),
             &retailer.calendar(),
         )?;
-        store.insert_filed(&t)?;
+        store.insert_filed(&t, &retailer)?;
     }
     println!("Demo data is ready (for local trials only). Sign in with:");
     println!("  role            email                      password");

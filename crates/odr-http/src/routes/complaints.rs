@@ -181,7 +181,7 @@ pub(crate) fn file_complaint(
     let mut attempts = 0;
     let stored = loop {
         let t = filed_by(s, &filing, &retailer, &caller.user)?;
-        match s.store.insert_filed(&t) {
+        match s.store.insert_filed(&t, &retailer) {
             // A reference already taken: draw another.
             Err(StoreError::Conflict(_)) if attempts < 5 => attempts += 1,
             other => break other?,

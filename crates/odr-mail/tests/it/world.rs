@@ -167,7 +167,7 @@ impl World {
             &Calendar::default(),
         )
         .unwrap();
-        self.store.insert_filed(&t).unwrap()
+        self.store.insert_filed(&t, &self.retailer).unwrap()
     }
 
     /// The retailer acknowledges: a second mail to the customer.
